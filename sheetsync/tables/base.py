@@ -1,0 +1,233 @@
+"""The one interface every spreadsheet backend implements, and the write-back logic they share.
+
+A backend implements three primitives: read the whole grid (one request), re-read the header,
+key and anchor columns just before writing (one request), and write a batch of cells (one
+request). `Table.write` does the rest here, once, so that both backends find rows again the
+same way: by their key, never by the row number they were read at.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ..errors import TableError
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A cell whose value cannot be known (a formula without a saved value, #REF!, ...)."""
+
+    reason: str
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+CellValue = str | int | float | bool | dt.date | dt.datetime | Unreadable | None
+
+
+@dataclass(frozen=True)
+class Grid:
+    """What one read returns: the header row and the data rows below it."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[CellValue, ...], ...]
+    notes: tuple[str, ...] = ()
+
+    @staticmethod
+    def row_number(index: int) -> int:
+        """Sheet row number (1-based) of `rows[index]`."""
+        return index + 2
+
+
+@dataclass(frozen=True)
+class RowWrite:
+    """Plain-text values for one row, keyed by header text.
+
+    The row is found again by `key` in the key column. When `new_key` is set the key is being
+    assigned now: the row is then the one at `read_row`, and only if its key cell is still
+    empty and its anchor cell still reads `anchor`.
+    """
+
+    key: str
+    values: Mapping[str, str]
+    read_row: int
+    new_key: bool = False
+    anchor: str = ""
+
+
+@dataclass(frozen=True)
+class Tab:
+    """Whole content of a secondary tab the tool owns (e.g. per-placement detail)."""
+
+    title: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class WriteBack:
+    key_column: str
+    anchor_column: str
+    rows: tuple[RowWrite, ...] = ()
+    tab: Tab | None = None
+
+
+@dataclass(frozen=True)
+class Lost:
+    key: str
+    read_row: int
+    why: str
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    written: tuple[str, ...] = ()
+    lost: tuple[Lost, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Columns:
+    """What `_reread` returns: the current header, and per data row its key and anchor text."""
+
+    header: tuple[str, ...]
+    keys: tuple[str, ...]
+    anchors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CellWrite:
+    row: int  # 1-based sheet row
+    col: int  # 1-based sheet column
+    value: str
+
+
+@dataclass
+class Placement:
+    """Result of `place`: the cells to write and the rows that could not be found."""
+
+    cells: list[CellWrite] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+    lost: list[Lost] = field(default_factory=list)
+
+
+def header_key(text: str) -> str:
+    """Header text compared the way people mean it: case, spaces and `_` ignored."""
+    return "".join(ch for ch in str(text).lower() if ch not in " _\t\n-")
+
+
+def place(current: Columns, writeback: WriteBack) -> Placement:
+    """Pure: turn a write-back into cells, against the sheet as it is just before writing.
+
+    Missing headers are appended after the last non-blank header cell; a row whose key is
+    gone, or whose new-key slot was taken or moved, is reported in `lost`, never written
+    elsewhere.
+    """
+    result = Placement()
+    header = list(current.header)
+    positions = {header_key(h): i + 1 for i, h in reversed(list(enumerate(header))) if h.strip()}
+    last = max((i + 1 for i, h in enumerate(header) if str(h).strip()), default=0)
+
+    def column(name: str) -> int:
+        nonlocal last
+        k = header_key(name)
+        if k not in positions:
+            last += 1
+            positions[k] = last
+            result.cells.append(CellWrite(1, last, name))
+        return positions[k]
+
+    column(writeback.key_column)
+    row_of_key: dict[str, int] = {}
+    for index, key in enumerate(current.keys):
+        if key and key not in row_of_key:
+            row_of_key[key] = Grid.row_number(index)
+
+    for row in writeback.rows:
+        if row.new_key:
+            index = row.read_row - 2
+            key_now = current.keys[index] if 0 <= index < len(current.keys) else ""
+            anchor_now = current.anchors[index] if 0 <= index < len(current.anchors) else ""
+            if key_now == row.key:
+                target = row.read_row  # already assigned by an earlier write of this run
+            elif key_now or anchor_now.strip() != row.anchor.strip():
+                result.lost.append(
+                    Lost(row.key, row.read_row, "the row moved or changed before it could be marked")
+                )
+                continue
+            else:
+                target = row.read_row
+            result.cells.append(CellWrite(target, column(writeback.key_column), row.key))
+        else:
+            target = row_of_key.get(row.key, 0)
+            if not target:
+                result.lost.append(Lost(row.key, row.read_row, "its row key is no longer in the sheet"))
+                continue
+        for name, value in row.values.items():
+            if header_key(name) == header_key(writeback.key_column):
+                continue
+            result.cells.append(CellWrite(target, column(name), value))
+        result.written.append(row.key)
+    return result
+
+
+class Table(abc.ABC):
+    """A worksheet holding one article per row, below a header row."""
+
+    #: Stable identity for the journal and the lock: same sheet, same identity, on any machine.
+    identity: str
+    #: What to call the sheet in messages.
+    display_name: str
+
+    @abc.abstractmethod
+    def read(self) -> Grid:
+        """Read the header and every row in one request."""
+
+    def write(self, writeback: WriteBack) -> WriteResult:
+        """Write values back to the rows they belong to, in one batched request."""
+        current = self._reread(writeback.key_column, writeback.anchor_column)
+        placement = place(current, writeback)
+        if not placement.cells and writeback.tab is None:
+            return WriteResult(written=tuple(placement.written), lost=tuple(placement.lost))
+        notes = self._write_cells(placement.cells, writeback.tab)
+        return WriteResult(
+            written=tuple(placement.written), lost=tuple(placement.lost), notes=tuple(notes)
+        )
+
+    @abc.abstractmethod
+    def _reread(self, key_column: str, anchor_column: str) -> Columns:
+        """Re-read header, key column and anchor column as they are now (one request).
+
+        Columns are matched with `header_key`; a missing column reads as all "".
+        """
+
+    @abc.abstractmethod
+    def _write_cells(self, cells: Sequence[CellWrite], tab: Tab | None) -> list[str]:
+        """Write plain-text cells (never formulas) and replace `tab`; return notes for the user."""
+
+    def close(self) -> None:
+        """Release what the backend holds (file handles, sessions)."""
+
+    def __enter__(self) -> "Table":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def check_unique_headers(header: Sequence[str], wanted: Sequence[str]) -> None:
+    """Raise TableError when one of `wanted` appears twice (after `header_key`)."""
+    seen: dict[str, int] = {}
+    for i, h in enumerate(header):
+        k = header_key(h)
+        if k in {header_key(w) for w in wanted}:
+            if k in seen:
+                raise TableError(
+                    f"The header {h!r} appears twice (columns {seen[k]} and {i + 1}); "
+                    "rename or delete one of them."
+                )
+            seen[k] = i + 1
