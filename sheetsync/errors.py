@@ -16,6 +16,7 @@ class ExitCode(enum.IntEnum):
     ATTENTION = 1  # some rows need a person's attention (validation problems, waiting rows)
     USAGE = 2  # bad flags, settings, sheet or file problems
     API = 3  # BacklinkBase refused, failed or could not be reached
+    INTERNAL = 70  # a bug in sheetsync (EX_SOFTWARE); details with --debug
     INTERRUPTED = 130
 
 
