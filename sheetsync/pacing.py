@@ -1,0 +1,119 @@
+"""Client-side pacing: stay at or under BacklinkBase's per-token request limit by ourselves.
+
+The service allows 60 requests a minute per token and answers 429 beyond that. Every thread
+and every `Client` that uses the same token against the same base URL shares one sliding
+window, found in a module-level registry keyed by a hash of token and URL (never the token).
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+
+WINDOW_SECONDS = 60.0
+
+
+class SlidingWindowLimiter:
+    """At most `limit` acquisitions in any `window` seconds; `limit=0` disables pacing.
+
+    `acquire` blocks (through the injected `sleep`) until a slot is free. The lock is never
+    held while sleeping, so other threads keep counting correctly.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        window: float = WINDOW_SECONDS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        if limit < 0:
+            raise ValueError("rate limit must be 0 (off) or a positive number of requests")
+        self._limit = limit
+        self._window = window
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._sent: collections.deque[float] = collections.deque()
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    def tighten(self, limit: int) -> None:
+        """Lower the limit (never raise it): the strictest caller sharing the token wins."""
+        with self._lock:
+            if limit > 0 and (self._limit == 0 or limit < self._limit):
+                self._limit = limit
+
+    def wait_time(self) -> float:
+        """Seconds until a slot frees up (0.0 when one is free now); does not take a slot."""
+        with self._lock:
+            return self._wait_locked(self._clock())
+
+    def acquire(self) -> float:
+        """Take a slot, sleeping until one is free. Returns the total seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait = self._wait_locked(now)
+                if wait <= 0:
+                    if self._limit:
+                        self._sent.append(now)
+                    return waited
+            self._sleep(wait)
+            waited += wait
+
+    def _wait_locked(self, now: float) -> float:
+        if not self._limit:
+            return 0.0
+        # A request sent exactly `window` seconds ago has left the window.
+        while self._sent and self._sent[0] <= now - self._window:
+            self._sent.popleft()
+        if len(self._sent) < self._limit:
+            return 0.0
+        return self._sent[0] + self._window - now
+
+
+_REGISTRY: dict[str, SlidingWindowLimiter] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+def registry_key(token: str, base_url: str) -> str:
+    """The registry key for a token and URL: a SHA-256 hash, so the token is never stored."""
+    return hashlib.sha256(f"{base_url}\0{token}".encode("utf-8")).hexdigest()
+
+
+def shared_limiter(
+    token: str,
+    base_url: str,
+    limit: int,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SlidingWindowLimiter:
+    """The limiter every client of this token and URL shares; a private no-op when `limit=0`.
+
+    The first caller's clock and sleep are kept; later callers can only lower the limit.
+    """
+    if limit == 0:
+        return SlidingWindowLimiter(0, clock=clock, sleep=sleep)
+    key = registry_key(token, base_url)
+    with _REGISTRY_LOCK:
+        limiter = _REGISTRY.get(key)
+        if limiter is None:
+            limiter = _REGISTRY[key] = SlidingWindowLimiter(limit, clock=clock, sleep=sleep)
+        else:
+            limiter.tighten(limit)
+        return limiter
+
+
+def forget_limiters() -> None:
+    """Drop every shared limiter (for a process that switches tokens, and for tests)."""
+    with _REGISTRY_LOCK:
+        _REGISTRY.clear()
