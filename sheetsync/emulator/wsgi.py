@@ -1,0 +1,152 @@
+"""HTTP layer: requests in, the emulator's answers (and injected faults) out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+from collections.abc import Iterable
+from typing import Any
+
+from werkzeug.exceptions import BadRequest
+from werkzeug.wrappers import Request, Response
+
+from . import answers, pages
+from .answers import Answer
+from .catalogue import SITES
+from .emulator import ENDPOINTS, Emulator
+from .progress import PUBLISHED, placement_state
+
+API_PREFIX = "/api/v1/"
+log = logging.getLogger("sheetsync.emulator")
+
+
+class _Dropped(Exception):
+    """The connection was closed on purpose; there is nothing to answer."""
+
+
+def _json(answer: Answer) -> Response:
+    response = Response(json.dumps(answer.body), status=answer.status, mimetype="application/json")
+    for key, value in answer.headers.items():
+        response.headers[key] = value
+    return response
+
+
+def _fields(request: Request) -> dict[str, object] | None:
+    """Query string merged with the body (JSON or form); None when the body is not JSON."""
+    fields: dict[str, object] = {key: request.args.get(key) for key in request.args}
+    if request.method != "POST":
+        return fields
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        fields.update({key: request.form.get(key) for key in request.form})
+        return fields
+    raw = request.get_data(cache=True)
+    if raw.strip():
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return None
+        if not isinstance(body, dict):
+            return None
+        fields.update(body)
+    return fields
+
+
+class EmulatorApp:
+    """The WSGI application serving the API under /api/v1/ and result pages under /sites/."""
+
+    def __init__(self, emulator: Emulator):
+        self.emulator = emulator
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            response = self.dispatch(request)
+        except _Dropped:
+            start_response("500 Internal Server Error", [("Content-Length", "0")])
+            return [b""]
+        except Exception:
+            log.exception("emulator failed on %s %s", request.method, request.path)
+            response = _json(answers.server_error())
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        path = request.path
+        if path.startswith(API_PREFIX):
+            return self.api(request, path[len(API_PREFIX):].strip("/"))
+        if path.startswith("/sites/"):
+            return self.result_page(path)
+        if path in ("/", "/api/v1"):
+            return Response(
+                "BacklinkBase emulator. The API is under /api/v1/.\n", mimetype="text/plain"
+            )
+        return _json(answers.no_route(path))
+
+    def api(self, request: Request, endpoint: str) -> Response:
+        emu = self.emulator
+        emu.record(request.method, endpoint)
+        methods = ENDPOINTS.get(endpoint)
+        if methods is None:
+            return _json(answers.no_route(request.path))
+        if request.method not in methods:
+            return _json(answers.wrong_method(request.method, ", ".join(methods)))
+
+        fault = emu.faults.take(endpoint)
+        if fault is not None and not fault.after_commit and fault.kind in ("500", "html", "429"):
+            return self.fault_response(fault.kind, fault.status)
+
+        try:
+            fields = _fields(request)
+        except BadRequest:
+            fields = None
+        if fields is None:
+            answer = answers.invalid(
+                emu.validation_message, {"body": ["The request body must be a JSON object."]}
+            )
+        else:
+            answer = emu.handle(
+                endpoint, fields, client=request.remote_addr or "-", root_url=request.host_url
+            )
+
+        if fault is not None:
+            if fault.kind == "hang":
+                # Processed already; the answer arrives after the client stopped waiting.
+                emu.faults.stopping.wait(fault.seconds)
+            elif fault.kind == "reset_after_commit":
+                self.drop(request)
+            elif fault.kind in ("500", "html"):
+                return self.fault_response(fault.kind, fault.status)
+        return _json(answer)
+
+    def fault_response(self, kind: str, status: int | None) -> Response:
+        if kind == "429":
+            return _json(answers.rate_limited(self.emulator.retry_after))
+        if kind == "html":
+            code = status or 502
+            return Response(answers.GATEWAY_PAGE.format(status=code), status=code, mimetype="text/html")
+        answer = answers.server_error()
+        answer.status = status or 500
+        return _json(answer)
+
+    def drop(self, request: Request) -> None:
+        """Close the client's connection without answering."""
+        sock = request.environ.get("werkzeug.socket")
+        if sock is None:
+            raise RuntimeError("this server cannot drop connections")
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        raise _Dropped()
+
+    def result_page(self, path: str) -> Response:
+        parts = [p for p in path.split("/") if p]
+        site = next((s for s in SITES if len(parts) == 3 and s.url == parts[1]), None)
+        found = self.emulator.store.find_placement(site.id, parts[2]) if site else None
+        if site is None or found is None:
+            return Response(pages.missing_page(), status=404, mimetype="text/html")
+        task, placement = found
+        state = placement_state(placement.plan, self.emulator.now(), task.cancelled_at)
+        if state.status != PUBLISHED:
+            return Response(pages.missing_page(), status=404, mimetype="text/html")
+        return Response(pages.article_page(task, site), mimetype="text/html")
