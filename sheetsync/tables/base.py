@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -27,6 +28,32 @@ class Unreadable:
 
 
 CellValue = str | int | float | bool | dt.date | dt.datetime | Unreadable | None
+
+# C0 control characters and DEL, except tab and newline (and the CR of a CRLF): cells pasted
+# from other programs carry them, and they mean nothing to a person reading the sheet.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_control(text: str) -> str:
+    """`text` without control characters other than tab, newline and carriage return."""
+    return _CONTROL.sub("", text)
+
+
+def cell_text(value: CellValue) -> str:
+    """A cell value as the text a person sees, for comparing keys and anchors.
+
+    Both backends and the caller building `RowWrite.anchor` use this, so that an anchor read
+    as 388.0 from one backend and "388" from another still compare equal.
+    """
+    if value is None or isinstance(value, Unreadable):
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value).strip()
 
 
 @dataclass(frozen=True)
@@ -97,6 +124,9 @@ class Columns:
     header: tuple[str, ...]
     keys: tuple[str, ...]
     anchors: tuple[str, ...]
+    #: Rightmost column holding any value, header or not (0 = unknown). New columns go after
+    #: it so that a column a person filled without a header is never overwritten.
+    width: int = 0
 
 
 @dataclass(frozen=True)
@@ -123,14 +153,16 @@ def header_key(text: str) -> str:
 def place(current: Columns, writeback: WriteBack) -> Placement:
     """Pure: turn a write-back into cells, against the sheet as it is just before writing.
 
-    Missing headers are appended after the last non-blank header cell; a row whose key is
-    gone, or whose new-key slot was taken or moved, is reported in `lost`, never written
-    elsewhere.
+    Missing headers are appended after the last non-blank header cell (or after
+    `current.width` when that is further right); a row whose key is gone or appears in more
+    than one row, or whose new-key slot was taken or moved, is reported in `lost`, never
+    written elsewhere.
     """
     result = Placement()
     header = list(current.header)
     positions = {header_key(h): i + 1 for i, h in reversed(list(enumerate(header))) if h.strip()}
     last = max((i + 1 for i, h in enumerate(header) if str(h).strip()), default=0)
+    last = max(last, current.width)
 
     def column(name: str) -> int:
         nonlocal last
@@ -143,16 +175,28 @@ def place(current: Columns, writeback: WriteBack) -> Placement:
 
     column(writeback.key_column)
     row_of_key: dict[str, int] = {}
+    # A copied row carries its key along; writing to either copy could give one row another's
+    # task, so a key found twice is written nowhere.
+    copies: dict[str, list[int]] = {}
     for index, key in enumerate(current.keys):
-        if key and key not in row_of_key:
+        if not key:
+            continue
+        if key in row_of_key:
+            copies.setdefault(key, [row_of_key[key]]).append(Grid.row_number(index))
+        else:
             row_of_key[key] = Grid.row_number(index)
 
     for row in writeback.rows:
         if row.new_key:
             index = row.read_row - 2
-            key_now = current.keys[index] if 0 <= index < len(current.keys) else ""
-            anchor_now = current.anchors[index] if 0 <= index < len(current.anchors) else ""
-            if key_now == row.key:
+            if not 0 <= index < len(current.keys):
+                result.lost.append(
+                    Lost(row.key, row.read_row, "the row moved or changed before it could be marked")
+                )
+                continue
+            key_now = current.keys[index]
+            anchor_now = current.anchors[index] if index < len(current.anchors) else ""
+            if key_now == row.key and row.key not in copies:
                 target = row.read_row  # already assigned by an earlier write of this run
             elif key_now or anchor_now.strip() != row.anchor.strip():
                 result.lost.append(
@@ -163,6 +207,10 @@ def place(current: Columns, writeback: WriteBack) -> Placement:
                 target = row.read_row
             result.cells.append(CellWrite(target, column(writeback.key_column), row.key))
         else:
+            if row.key in copies:
+                rows = ", ".join(str(n) for n in copies[row.key])
+                result.lost.append(Lost(row.key, row.read_row, f"its row key is in more than one row ({rows})"))
+                continue
             target = row_of_key.get(row.key, 0)
             if not target:
                 result.lost.append(Lost(row.key, row.read_row, "its row key is no longer in the sheet"))
@@ -190,6 +238,12 @@ class Table(abc.ABC):
     def write(self, writeback: WriteBack) -> WriteResult:
         """Write values back to the rows they belong to, in one batched request."""
         current = self._reread(writeback.key_column, writeback.anchor_column)
+        # Two columns with one of our names: either could be the one a person reads, so
+        # nothing is written until the header is made unambiguous.
+        touched = {writeback.key_column, writeback.anchor_column}
+        for row in writeback.rows:
+            touched.update(row.values)
+        check_unique_headers(current.header, sorted(touched))
         placement = place(current, writeback)
         if not placement.cells and writeback.tab is None:
             return WriteResult(written=tuple(placement.written), lost=tuple(placement.lost))

@@ -1,0 +1,461 @@
+"""The .xlsx/.xlsm backend: one openpyxl load per read, one atomic save per write.
+
+The workbook is loaded once with formulas kept (`data_only=False`), so that saving it does not
+turn formulas into constants. The values Excel saved for formula cells are then read straight
+from the sheet's XML, and only when the sheet has formulas: a second openpyxl load with
+`data_only=True` would cost a whole second parse of the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import posixpath
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+import openpyxl
+from openpyxl.cell.cell import MergedCell
+from openpyxl.reader.strings import read_string_table
+from openpyxl.styles.numbers import is_datetime
+from openpyxl.utils.datetime import from_excel
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..errors import SheetBusyError, TableError
+from .base import (
+    CellValue,
+    CellWrite,
+    Columns,
+    Grid,
+    Tab,
+    Table,
+    Unreadable,
+    cell_text,
+    header_key,
+    strip_control,
+)
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_DOC_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_FORMULA_PREVIEW = 40
+_MAX_MERGE_NOTES = 5
+
+
+@dataclass
+class _Loaded:
+    """One snapshot of the file: the workbook, its raw bytes and how the file looked on disk."""
+
+    workbook: Workbook
+    data: bytes
+    notes: list[str]
+    cached: dict[str, dict[str, tuple[str, str | None]]] = field(default_factory=dict)
+
+
+class XlsxTable(Table):
+    """One worksheet of an .xlsx or .xlsm file."""
+
+    def __init__(self, path: str | os.PathLike[str], worksheet: str | None = None, *, force: bool = False):
+        self.path = Path(path).expanduser()
+        self.worksheet = worksheet
+        self.force = force
+        self._loaded: _Loaded | None = None
+        self._title = worksheet or ""
+        self.identity = f"xlsx:{self.path.resolve()}#{worksheet or ''}"
+        self.display_name = f"{self.path.name} ({worksheet})" if worksheet else self.path.name
+
+    # --- Table -------------------------------------------------------------------------------
+
+    def read(self) -> Grid:
+        """Header and rows of the worksheet; reloads the file only if it changed on disk."""
+        self._check_lock()
+        loaded = self._current()
+        ws = self._sheet(loaded)
+        rows = [list(r) for r in ws.iter_rows()]
+        if not rows:
+            return Grid(header=(), rows=(), notes=tuple(loaded.notes))
+        header_cells = rows[0]
+        header = [cell_text(self._value(loaded, ws, c)) for c in header_cells]
+        while header and not header[-1]:
+            header.pop()
+        width = len(header)
+        data: list[tuple[CellValue, ...]] = []
+        for cells in rows[1:]:
+            values = [self._value(loaded, ws, c) for c in cells[:width]]
+            values += [None] * (width - len(values))
+            data.append(tuple(values))
+        while data and all(v is None for v in data[-1]):
+            data.pop()
+        notes = list(loaded.notes) + self._merge_notes(ws)
+        return Grid(header=tuple(strip_control(h) for h in header), rows=tuple(data), notes=tuple(notes))
+
+    def _reread(self, key_column: str, anchor_column: str) -> Columns:
+        self._check_lock()
+        loaded = self._current()
+        ws = self._sheet(loaded)
+        header = tuple(
+            strip_control(cell_text(self._value(loaded, ws, ws.cell(1, c))))
+            for c in range(1, ws.max_column + 1)
+        )
+        wanted = {header_key(key_column): 0, header_key(anchor_column): 0}
+        for i, text in enumerate(header):
+            k = header_key(text)
+            if text.strip() and k in wanted and not wanted[k]:
+                wanted[k] = i + 1
+
+        def column(name: str) -> tuple[str, ...]:
+            col = wanted[header_key(name)]
+            if not col:
+                return ("",) * max(ws.max_row - 1, 0)
+            return tuple(
+                strip_control(cell_text(self._value(loaded, ws, ws.cell(r, col))))
+                for r in range(2, ws.max_row + 1)
+            )
+
+        width = max(
+            (cell.column for row in ws.iter_rows() for cell in row if cell.value is not None),
+            default=0,
+        )
+        return Columns(header=header, keys=column(key_column), anchors=column(anchor_column), width=width)
+
+    def _write_cells(self, cells: Sequence[CellWrite], tab: Tab | None) -> list[str]:
+        loaded = self._current()
+        ws = self._sheet(loaded)
+        notes = list(loaded.notes)
+        for c in cells:
+            target = ws.cell(c.row, c.col)
+            if isinstance(target, MergedCell):
+                notes.append(
+                    f"Row {c.row}: {target.coordinate} is inside merged cells, so it was left "
+                    "unchanged; unmerge those cells and run again."
+                )
+                continue
+            _set_text(target, c.value)
+        if tab is not None:
+            self._replace_tab(loaded.workbook, ws, tab)
+        self._save(loaded)
+        return notes
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def _current(self) -> _Loaded:
+        """The loaded workbook, reloaded when the file on disk is no longer the one we hold.
+
+        The bytes are compared, not only mtime and size: a save within the same clock tick
+        that keeps the size (a sort, say) would otherwise go unnoticed.
+        """
+        data = self._read_bytes()
+        if self._loaded is None or self._loaded.data != data:
+            self._loaded = self._load(data)
+        return self._loaded
+
+    def _read_bytes(self) -> bytes:
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            raise TableError(f"{self.path} does not exist; check the path and run again.") from None
+        except IsADirectoryError:
+            raise TableError(f"{self.path} is a folder, not a workbook; pass the .xlsx file inside it.") from None
+        except OSError as exc:
+            raise TableError(f"{self.path} cannot be read ({exc.strerror}); check its permissions.") from None
+
+    def _load(self, data: bytes) -> _Loaded:
+        # The workbook and the cached formula values both come from these bytes, so they
+        # agree even if someone saves the file meanwhile.
+        keep_vba = self.path.suffix.lower() == ".xlsm"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                wb = openpyxl.load_workbook(io.BytesIO(data), keep_vba=keep_vba, rich_text=False)
+            except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, ElementTree.ParseError):
+                raise TableError(
+                    f"{self.path.name} is not a readable .xlsx/.xlsm workbook; "
+                    "open it in Excel or LibreOffice and save it as .xlsx."
+                ) from None
+        notes: list[str] = []
+        for w in caught:
+            text = f"{self.path.name}: openpyxl will drop this when saving: {w.message}"
+            if text not in notes:
+                notes.append(text)
+        return _Loaded(wb, data, notes)
+
+    def _sheet(self, loaded: _Loaded) -> Worksheet:
+        wb = loaded.workbook
+        if not wb.worksheets:
+            raise TableError(f"{self.path.name} has no worksheets; add one and run again.")
+        if self.worksheet is None:
+            ws = wb.worksheets[0]
+        else:
+            by_title = {s.title: s for s in wb.worksheets}
+            folded = [s for s in wb.worksheets if s.title.casefold() == self.worksheet.casefold()]
+            if self.worksheet in by_title:
+                ws = by_title[self.worksheet]
+            elif len(folded) == 1:
+                ws = folded[0]
+            else:
+                tabs = ", ".join(repr(s.title) for s in wb.worksheets)
+                raise TableError(
+                    f"{self.path.name} has no tab {self.worksheet!r}; its tabs are {tabs}. "
+                    "Pass one of them as the worksheet."
+                )
+        self._title = ws.title
+        return ws
+
+    def _check_lock(self) -> None:
+        if self.force:
+            return
+        name = self.path.name
+        for lock, app in ((f"~${name}", "Excel"), (f".~lock.{name}#", "LibreOffice")):
+            if (self.path.parent / lock).exists():
+                raise SheetBusyError(
+                    f"{name} looks open in {app} (found {lock} beside it); close the file in "
+                    f"{app} and run again, or pass --force if nobody has it open."
+                )
+
+    # --- values ------------------------------------------------------------------------------
+
+    def _value(self, loaded: _Loaded, ws: Worksheet, cell) -> CellValue:
+        """What a person sees in `cell`, as a plain Python value."""
+        value = cell.value
+        if value is None:
+            return None
+        if cell.data_type == "f" or isinstance(value, (ArrayFormula, DataTableFormula)):
+            return self._cached(loaded, ws, cell)
+        if cell.data_type == "e":
+            return _error(cell.coordinate, str(value))
+        return _plain(value, cell.number_format)
+
+    def _cached(self, loaded: _Loaded, ws: Worksheet, cell) -> CellValue:
+        if ws.title not in loaded.cached:
+            loaded.cached[ws.title] = _cached_values(loaded.data, ws.title)
+        kind, raw = loaded.cached[ws.title].get(cell.coordinate, ("", None))
+        if kind == "e":
+            return _error(cell.coordinate, raw or "an error")
+        if kind in ("str", "inlineStr"):
+            return strip_control(raw) if raw else None
+        if raw is None or raw == "":
+            formula = cell.value.text if isinstance(cell.value, ArrayFormula) else str(cell.value)
+            if not formula.startswith("="):
+                formula = "=" + formula
+            if len(formula) > _FORMULA_PREVIEW:
+                formula = formula[: _FORMULA_PREVIEW - 1] + "…"
+            return Unreadable(
+                f"the formula {formula} in {cell.coordinate} has no saved value; open the file "
+                "in Excel or LibreOffice, save it, and run again"
+            )
+        if kind == "b":
+            return raw.strip() in ("1", "true", "TRUE")
+        if kind == "s":
+            return strip_control(raw)
+        number = _number(raw)
+        if number is None:
+            return strip_control(raw)
+        return _plain(number, cell.number_format, loaded.workbook.epoch)
+
+    @staticmethod
+    def _merge_notes(ws: Worksheet) -> list[str]:
+        ranges = [str(r) for r in ws.merged_cells.ranges]
+        if not ranges:
+            return []
+        shown = ", ".join(ranges[:_MAX_MERGE_NOTES])
+        more = f" and {len(ranges) - _MAX_MERGE_NOTES} more" if len(ranges) > _MAX_MERGE_NOTES else ""
+        return [
+            f"{ws.title}: cells {shown}{more} are merged, so only the top-left cell of each is "
+            "read; unmerge them if every row needs its own value."
+        ]
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def _replace_tab(self, wb: Workbook, main: Worksheet, tab: Tab) -> None:
+        existing = [s for s in wb.worksheets if s.title.casefold() == tab.title.casefold()]
+        if existing and existing[0] is main:
+            raise TableError(
+                f"The tab {tab.title!r} holds the articles, so it cannot also hold {tab.title!r} "
+                "details; rename the articles tab and run again."
+            )
+        if existing:
+            sheet = existing[0]
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if not isinstance(cell, MergedCell):
+                        cell.value = None
+        else:
+            sheet = wb.create_sheet(tab.title)
+        for r, values in enumerate((tab.header, *tab.rows), start=1):
+            for c, value in enumerate(values, start=1):
+                _set_text(sheet.cell(r, c), value)
+
+    def _save(self, loaded: _Loaded) -> None:
+        """Save next to the file, then rename over it: a crash leaves the old file or the new."""
+        self._check_lock()
+        buffer = io.BytesIO()
+        loaded.workbook.save(buffer)
+        data = buffer.getvalue()
+        folder = self.path.parent
+        try:
+            mode = self.path.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o644
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+        except OSError as exc:
+            raise TableError(
+                f"Could not save {self.path.name} ({exc.strerror}); check the folder is writable "
+                "and run again."
+            ) from None
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, mode)
+            os.replace(tmp, self.path)
+        except BaseException as exc:
+            _remove(tmp)
+            if isinstance(exc, OSError):
+                raise TableError(
+                    f"Could not save {self.path.name} ({exc.strerror or exc}); close it in other "
+                    "programs, check the folder is writable, and run again."
+                ) from None
+            raise
+        _fsync_dir(folder)
+        # What we just saved is what we hold, so the next write needs no reload. The saved
+        # file has lost its formulas' values (openpyxl saves formulas without them); the ones
+        # read before are still held here.
+        loaded.data = data
+
+    def close(self) -> None:
+        self._loaded = None
+
+
+# --- pure helpers ----------------------------------------------------------------------------
+
+
+def _set_text(cell, value: str) -> None:
+    """Store `value` as a text cell; '=1+1' stays the text '=1+1', never a formula."""
+    text = strip_control(str(value))
+    if text == "":
+        cell.value = None
+        return
+    cell.value = text
+    cell.data_type = "s"
+
+
+def _plain(value: object, number_format: str, epoch: dt.datetime | None = None) -> CellValue:
+    if isinstance(value, str):
+        text = strip_control(value)
+        return text if text else None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        if epoch is not None and is_datetime(number_format):
+            try:
+                value = from_excel(value, epoch=epoch)
+            except (ValueError, OverflowError):
+                return value
+        else:
+            return value
+    if isinstance(value, dt.datetime):
+        if is_datetime(number_format) == "date" and value.time() == dt.time():
+            return value.date()
+        return value
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (dt.time, dt.timedelta)):
+        return str(value)
+    return strip_control(str(value))
+
+
+def _number(raw: str) -> int | float | None:
+    text = raw.strip()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _error(coordinate: str, code: str) -> Unreadable:
+    return Unreadable(f"{coordinate} shows the error {code}; fix that cell in the sheet and run again")
+
+
+def _cached_values(data: bytes, title: str) -> dict[str, tuple[str, str | None]]:
+    """Cell reference -> (type, saved value) for every formula cell of the tab `title`."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        part, strings_part = _sheet_part(archive, title)
+        values: dict[str, tuple[str, str | None]] = {}
+        shared: list[str] | None = None
+        if part is None:
+            return values
+        with archive.open(part) as fh:
+            for _, elem in ElementTree.iterparse(fh, events=("end",)):
+                tag = elem.tag
+                if tag == f"{_MAIN}c":
+                    if elem.find(f"{_MAIN}f") is not None:
+                        v = elem.find(f"{_MAIN}v")
+                        values[elem.get("r", "")] = (elem.get("t", "n"), v.text if v is not None else None)
+                elif tag == f"{_MAIN}row":
+                    elem.clear()
+        if strings_part and any(kind == "s" for kind, _ in values.values()):
+            with archive.open(strings_part) as fh:
+                shared = [str(s) for s in read_string_table(fh)]
+            for ref, (kind, raw) in list(values.items()):
+                if kind == "s" and raw is not None and raw.strip().isdigit() and int(raw) < len(shared):
+                    values[ref] = ("str", shared[int(raw)])
+        return values
+
+
+def _sheet_part(archive: zipfile.ZipFile, title: str) -> tuple[str | None, str | None]:
+    """Zip paths of the worksheet named `title` and of the shared strings, from the package rels."""
+    root_rels = ElementTree.fromstring(archive.read("_rels/.rels"))
+    workbook = next(
+        (r.get("Target", "") for r in root_rels if r.get("Type", "").endswith("/officeDocument")),
+        "xl/workbook.xml",
+    ).lstrip("/")
+    folder = posixpath.dirname(workbook)
+    rels_path = posixpath.join(folder, "_rels", posixpath.basename(workbook) + ".rels")
+    targets: dict[str, str] = {}
+    strings = None
+    for r in ElementTree.fromstring(archive.read(rels_path)):
+        target = r.get("Target", "")
+        target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        targets[r.get("Id", "")] = target
+        if r.get("Type", "").endswith("/sharedStrings"):
+            strings = target
+    book = ElementTree.fromstring(archive.read(workbook))
+    for sheet in book.iter(f"{_MAIN}sheet"):
+        if sheet.get("name") == title:
+            return targets.get(sheet.get(f"{_DOC_REL}id", "")), strings
+    return None, strings
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable; not every platform lets a directory be opened.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
