@@ -1,0 +1,65 @@
+"""One sync per sheet per machine: an advisory file lock in the user's data folder.
+
+`fcntl.flock` is released by the kernel when the process dies, so a crashed sync never leaves a
+stale lock behind; the file only carries the holder's pid for the error message.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+from pathlib import Path
+
+from .errors import SheetBusyError
+
+
+class SheetLock:
+    """Exclusive lock on one sheet identity; use as a context manager."""
+
+    def __init__(self, folder: Path, identity: str, display_name: str = ""):
+        self.folder = Path(folder)
+        # The identity may be a path or a URL: hash it into a safe file name.
+        digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:20]
+        self.path = self.folder / f"sheet-{digest}.lock"
+        self.display_name = display_name or identity
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_pid(fd)
+            os.close(fd)
+            who = f"process {holder}" if holder else "another process"
+            raise SheetBusyError(
+                f"Another sync of {self.display_name} is running ({who}); "
+                "wait for it to finish (or stop it), then run again."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> "SheetLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _read_pid(fd: int) -> str:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        text = os.read(fd, 32).decode("ascii", "replace").strip()
+    except OSError:
+        return ""
+    return text if text.isdigit() else ""

@@ -1,0 +1,557 @@
+"""Pure planning: (rows, server task list, catalogue, credits, journal) -> a list of row actions.
+
+Nothing here reads a sheet, talks to BacklinkBase or touches the journal file; `apply.py` does
+that. The `plan` command prints a `Plan`; `sync` builds the same `Plan` and then applies it.
+
+Exactly-once rests on one idea: every row gets a stable key before it is ever sent, and the key
+travels as the last word of the task name (the marker). A row that has a key but no task id is
+therefore looked up on the server before anything is sent again.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import re
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import columns as C
+from . import models
+from .journal import EMPTY, INTENT, SUBMITTED, UNKNOWN, Snapshot
+from .rules import check_row, derive_name
+from .sheet import ArticleRow, Problem
+
+LIVE = "live"
+SANDBOX = "sandbox"
+_SANDBOX_SUFFIX = ".sandbox"
+KEY_PREFIX = "ss-"
+_MARKER = re.compile(r"^(ss-[a-z2-7]{8})(\.sandbox)?$")
+
+
+# --- keys and markers ---------------------------------------------------------------------
+
+
+def new_key() -> str:
+    """A fresh row key: "ss-" and 8 random base32 characters (40 bits)."""
+    return KEY_PREFIX + base64.b32encode(secrets.token_bytes(5)).decode("ascii").lower()
+
+
+def marker(key: str, sandbox: bool) -> str:
+    """The word appended to a task name; sandbox tasks never carry a live marker."""
+    return key + (_SANDBOX_SUFFIX if sandbox else "")
+
+
+def parse_marker(task_name: str) -> tuple[str, bool] | None:
+    """(row key, sandbox) from a task name ending in a marker, else None."""
+    words = str(task_name).split()
+    match = _MARKER.match(words[-1]) if words else None
+    if not match:
+        return None
+    return match.group(1), bool(match.group(2))
+
+
+def run_mode(sandbox: bool) -> str:
+    return SANDBOX if sandbox else LIVE
+
+
+def fingerprint(row: ArticleRow) -> str:
+    """A digest of what a row asks for, to notice a copied row or a cleared key."""
+    parts = [row.name.strip(), row.title.strip(), row.body.strip(), "\n".join(row.urls)]
+    parts.append(",".join(str(i) for i in row.target_ids))
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:24]
+
+
+def new_task(row: ArticleRow, key: str, sandbox: bool) -> models.NewTask:
+    """What `task/store` receives for `row`; the name ends with the row's marker."""
+    return models.NewTask(
+        name=f"{derive_name(row)} {marker(key, sandbox)}",
+        article_title=row.title,
+        article_body=row.body,
+        article_urls=tuple(row.urls),
+        target_website_ids=tuple(row.target_ids),
+        schedule_from=row.schedule_from,
+        schedule_till=row.schedule_till,
+        sandbox=sandbox,
+    )
+
+
+# --- actions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    """What the run does with one row. `key` is the row's key (possibly assigned by this run)."""
+
+    row: ArticleRow
+    key: str
+    #: The key is not in the sheet yet (or is shared with another row): address the row by
+    #: its read position and anchor, as `RowWrite(new_key=True)` does.
+    by_position: bool = field(default=False, kw_only=True)
+
+    kind = "action"
+    #: Needs a person's attention (exit code 1).
+    attention = False
+
+    @property
+    def message(self) -> str:
+        return ""
+
+    @property
+    def note(self) -> str | None:
+        """Text for the notes cell: None leaves it as it is, "" clears it."""
+        return None
+
+
+@dataclass(frozen=True)
+class Submit(Action):
+    task: models.NewTask
+    cost: int
+    #: An earlier attempt left an intent that the server's task list does not show.
+    retry: bool = False
+    kind = "submit"
+
+    @property
+    def message(self) -> str:
+        what = f"{len(self.task.target_website_ids)} site(s), {self.cost} credit(s)"
+        return f"submit ({what})" + (", earlier attempt did not arrive" if self.retry else "")
+
+    @property
+    def note(self) -> str | None:
+        return ""
+
+
+@dataclass(frozen=True)
+class Adopt(Action):
+    """The server already has this row's task (found by marker): write its id to the sheet."""
+
+    task: models.TaskSummary
+    duplicates: tuple[str, ...] = ()
+    kind = "adopt"
+
+    @property
+    def attention(self) -> bool:  # type: ignore[override]
+        return bool(self.duplicates)
+
+    @property
+    def message(self) -> str:
+        return f"found task {self.task.id} on BacklinkBase; writing its id"
+
+    @property
+    def note(self) -> str | None:
+        if self.duplicates:
+            return (
+                f"BacklinkBase has {len(self.duplicates) + 1} tasks for this row "
+                f"({self.task.id}, {', '.join(self.duplicates)}); sheetsync keeps {self.task.id}. "
+                "Cancel the others in the BacklinkBase dashboard."
+            )
+        return ""
+
+
+@dataclass(frozen=True)
+class Refresh(Action):
+    """Follow a submitted task. `fetch`: call `task/show` (something changed or is missing)."""
+
+    task_id: str
+    summary: models.TaskSummary | None
+    fetch: bool
+    kind = "refresh"
+
+    @property
+    def attention(self) -> bool:  # type: ignore[override]
+        return self.summary is None
+
+    @property
+    def message(self) -> str:
+        if self.summary is None:
+            return f"task {self.task_id} is not in this account's task list"
+        return "refresh" if self.fetch else "unchanged"
+
+    @property
+    def note(self) -> str | None:
+        if self.summary is None:
+            return (
+                f"Task {self.task_id} is not in this account's task list; check that "
+                "BACKLINKBASE_API_TOKEN is the account that created it, or clear task_id and "
+                "row_key to submit the row again."
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class Hold(Action):
+    """Not sent this run, for a reason a person should read."""
+
+    reason: str
+    kind = "hold"
+    attention = True
+
+    @property
+    def message(self) -> str:
+        return self.reason
+
+    @property
+    def note(self) -> str | None:
+        return self.reason
+
+
+@dataclass(frozen=True)
+class Wait(Action):
+    """Valid and ready, but the credits (or --max-credits) do not cover it yet."""
+
+    cost: int
+    left: int
+    limit: str  # "balance" or "--max-credits N"
+    first: int  # sheet row of the first waiting row
+    kind = "wait"
+    attention = True
+
+    @property
+    def message(self) -> str:
+        where = "left" if self.limit == "balance" else f"left under {self.limit}"
+        text = f"Waiting for credits: needs {self.cost}, {self.left} {where}"
+        if self.first != self.row.row:
+            text += f" (row {self.first} is first in line)"
+        return text + "; add credits or raise --max-credits, then sync again."
+
+    @property
+    def note(self) -> str | None:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Reject(Action):
+    """Ready but invalid: the problems go into the row's notes."""
+
+    problems: tuple[Problem, ...]
+    kind = "invalid"
+    attention = True
+
+    @property
+    def message(self) -> str:
+        return problems_text(self.problems, sep=" ")
+
+    @property
+    def note(self) -> str | None:
+        return problems_text(self.problems)
+
+
+@dataclass(frozen=True)
+class NotReady(Action):
+    """Not marked ready: never sent; its problems (if any) are shown to help the typist."""
+
+    problems: tuple[Problem, ...] = ()
+    kind = "not-ready"
+
+    @property
+    def message(self) -> str:
+        return "not ready" + (f": {problems_text(self.problems, sep=' ')}" if self.problems else "")
+
+    @property
+    def note(self) -> str | None:
+        return problems_text(self.problems)
+
+
+@dataclass(frozen=True)
+class New(Action):
+    """A valid new row in a pull-only run: left for the next push."""
+
+    kind = "new"
+
+    @property
+    def message(self) -> str:
+        return "new row; a push will submit it"
+
+
+def problems_text(problems: Iterable[Problem], sep: str = "\n") -> str:
+    """Plain sentences for the notes cell, one per problem."""
+    return sep.join(f"{p.column}: {p.message}" for p in problems)
+
+
+# --- the plan -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a run would do, decided before anything is touched."""
+
+    actions: tuple[Action, ...]
+    mode: str  # "live" | "sandbox"
+    balance: int | None
+    max_credits: int | None
+    #: Some row would be submitted but the catalogue/credits were not given yet.
+    needs_catalogue: bool = False
+    notes: tuple[str, ...] = ()
+
+    def of(self, kind: type[Action]) -> list[Any]:
+        return [a for a in self.actions if isinstance(a, kind)]
+
+    @property
+    def submits(self) -> list[Submit]:
+        return self.of(Submit)
+
+    @property
+    def cost(self) -> int:
+        return sum(a.cost for a in self.submits)
+
+    @property
+    def fetches(self) -> int:
+        return sum(1 for a in self.actions if isinstance(a, Refresh) and a.fetch) + sum(
+            1 for a in self.actions if isinstance(a, Adopt) and a.task.id
+        )
+
+    @property
+    def expected_requests(self) -> int:
+        """BacklinkBase requests a sync would make: list, catalogue, credits, posts, details."""
+        base = 1
+        if self.submits or self.needs_catalogue:
+            base += 1 if self.mode == SANDBOX else 2
+        return base + len(self.submits) + self.fetches
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for a in self.actions:
+            out[a.kind] = out.get(a.kind, 0) + 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "cost": self.cost,
+            "balance": self.balance,
+            "max_credits": self.max_credits,
+            "expected_requests": self.expected_requests,
+            "counts": self.counts(),
+            "rows": [
+                {
+                    "row": a.row.row,
+                    "key": a.key,
+                    "action": a.kind,
+                    "cost": getattr(a, "cost", 0),
+                    "targets": list(a.task.target_website_ids) if isinstance(a, Submit) else [],
+                    "message": a.message,
+                }
+                for a in self.actions
+            ],
+            "notes": list(self.notes),
+        }
+
+
+def build(
+    rows: Sequence[ArticleRow],
+    *,
+    remote: Sequence[models.TaskSummary],
+    catalogue: models.Catalogue | None,
+    balance: int | None,
+    today: dt.date,
+    sandbox: bool = False,
+    max_credits: int | None = None,
+    journal: Snapshot = EMPTY,
+    push: bool = True,
+    pull: bool = True,
+    make_key: Callable[[], str] = new_key,
+) -> Plan:
+    """Decide every row's action, in sheet order. Pure, given `make_key`.
+
+    With `catalogue=None` rows are checked without it and `needs_catalogue` says whether a
+    second call with the catalogue and balance is worth the two requests.
+    """
+    mode = run_mode(sandbox)
+    by_id = {t.id: t for t in remote}
+    by_marker: dict[str, list[models.TaskSummary]] = {}
+    for t in sorted(remote, key=_created_order):
+        parsed = parse_marker(t.name)
+        if parsed:
+            by_marker.setdefault(marker(*parsed), []).append(t)
+
+    first_row_of_key: dict[str, int] = {}
+    for r in rows:
+        if r.key.strip():
+            first_row_of_key.setdefault(r.key.strip(), r.row)
+    keys_in_sheet = set(first_row_of_key)
+
+    actions: list[Action] = []
+    candidates: list[tuple[ArticleRow, str, bool, bool]] = []  # row, key, new key?, retry?
+    slots: list[int] = []  # positions in `actions` reserved for candidates
+
+    for r in rows:
+        key = r.key.strip()
+        task_id = r.task_id.strip()
+        row_mode = r.mode.strip().lower()
+
+        if key and first_row_of_key[key] != r.row:
+            actions.append(
+                Hold(
+                    r,
+                    key,
+                    f"row_key {key} is also in row {first_row_of_key[key]}, so this row looks "
+                    "copied; clear row_key, task_id and status here to submit it as a new article.",
+                    by_position=True,
+                )
+            )
+            continue
+
+        # A sandbox run never replaces a live task; a live run does replace a sandbox one.
+        has_task = bool(task_id) and (row_mode != SANDBOX or mode == SANDBOX)
+        if has_task:
+            action = _follow(r, key, task_id, by_id.get(task_id), journal, pull, make_key)
+            if action is not None:
+                actions.append(action)
+            continue
+
+        if key:
+            found = by_marker.get(marker(key, sandbox), [])
+            entry = journal.entries.get((key, mode))
+            if found:
+                actions.append(Adopt(r, key, found[0], tuple(t.id for t in found[1:])))
+                continue
+            if entry and entry.state == SUBMITTED and entry.task_id in by_id:
+                actions.append(Adopt(r, key, by_id[entry.task_id]))
+                continue
+            if entry and entry.state == SUBMITTED:
+                actions.append(
+                    Hold(
+                        r,
+                        key,
+                        f"sheetsync created task {entry.task_id} for this row but BacklinkBase no "
+                        "longer lists it; check the dashboard, then clear row_key and give the row "
+                        "a new name to submit it again.",
+                    )
+                )
+                continue
+            retry = bool(entry and entry.state in (INTENT, UNKNOWN))
+            candidates.append((r, key, False, retry))
+        else:
+            twin = _submitted_twin(r, mode, sandbox, journal, by_id, by_marker)
+            if twin:
+                actions.append(
+                    Hold(
+                        r,
+                        make_key(),
+                        f"This row matches task {twin[1]}, which sheetsync already submitted as "
+                        f"row_key {twin[0]}; put {twin[0]} back into row_key, or give this row a "
+                        "different name to submit it as a new task.",
+                        by_position=True,
+                    )
+                )
+                continue
+            candidates.append((r, "", True, False))
+        slots.append(len(actions))
+        actions.append(Action(r, key))  # placeholder, replaced below in sheet order
+
+    needs_catalogue = False
+    budget = _Budget(balance, max_credits, sandbox)
+    for slot, (r, key, fresh, retry) in zip(slots, candidates):
+        problems = tuple(r.problems) + tuple(check_row(r, catalogue, today))
+        assign = key or make_key()
+        if not r.ready:
+            actions[slot] = NotReady(r, assign, problems, by_position=fresh)
+        elif problems:
+            actions[slot] = Reject(r, assign, problems, by_position=fresh)
+        elif not push:
+            actions[slot] = New(r, assign, by_position=fresh)
+        else:
+            task = new_task(r, assign, sandbox)
+            if catalogue is None:
+                needs_catalogue = True
+            wait = budget.take(task.cost, r.row)
+            if wait:
+                actions[slot] = Wait(r, assign, task.cost, wait[0], wait[1], wait[2], by_position=fresh)
+            else:
+                actions[slot] = Submit(r, assign, task, task.cost, retry, by_position=fresh)
+    notes = []
+    if budget.first_waiting:
+        notes.append(f"Rows from row {budget.first_waiting} on wait for credits.")
+    return Plan(
+        actions=tuple(actions),
+        mode=mode,
+        balance=balance,
+        max_credits=max_credits,
+        needs_catalogue=needs_catalogue,
+        notes=tuple(notes),
+    )
+
+
+class _Budget:
+    """Credits left for this run; rows are served strictly in sheet order (first come first)."""
+
+    def __init__(self, balance: int | None, max_credits: int | None, sandbox: bool):
+        self.sandbox = sandbox
+        limits: list[tuple[int, str]] = []
+        if balance is not None:
+            limits.append((balance, "balance"))
+        if max_credits is not None:
+            limits.append((max_credits, f"--max-credits {max_credits}"))
+        self.left, self.limit = min(limits) if limits else (None, "balance")
+        self.first_waiting = 0
+
+    def take(self, cost: int, row: int) -> tuple[int, str, int] | None:
+        """None when `cost` fits (and is taken), else (left, limit name, first waiting row)."""
+        if self.sandbox or cost == 0 or self.left is None:
+            return None
+        if not self.first_waiting and cost <= self.left:
+            self.left -= cost
+            return None
+        self.first_waiting = self.first_waiting or row
+        return self.left, self.limit, self.first_waiting
+
+
+def _created_order(t: models.TaskSummary) -> tuple[dt.datetime, str]:
+    return (t.created_at or dt.datetime.max.replace(tzinfo=dt.timezone.utc), t.id)
+
+
+def _follow(
+    r: ArticleRow,
+    key: str,
+    task_id: str,
+    summary: models.TaskSummary | None,
+    journal: Snapshot,
+    pull: bool,
+    make_key: Callable[[], str],
+) -> Action | None:
+    """The action for a row that already has its task id."""
+    by_position = False
+    if not key:
+        # A row with a task id but no key: restore the key from the task's marker when it has
+        # one, so later writes can find the row again.
+        parsed = parse_marker(summary.name) if summary else None
+        key, by_position = (parsed[0] if parsed else make_key()), True
+    if not pull:
+        return Refresh(r, key, task_id, summary, False, by_position=by_position) if by_position else None
+    fetch = False
+    if summary is not None:
+        seen = journal.seen.get(task_id)
+        changed = (
+            seen is None
+            or seen.placements is None
+            or (summary.updated_at is not None and seen.updated_at != summary.updated_at)
+            or seen.status != str(summary.status)
+        )
+        stale_sheet = (
+            r.owned.get(C.STATUS, "") != str(summary.status)
+            or not r.owned.get(C.PROGRESS, "")
+            or (summary.status is models.Status.PUBLISHED and not r.owned.get(C.RESULT_URLS, ""))
+        )
+        fetch = changed or stale_sheet
+    return Refresh(r, key, task_id, summary, fetch, by_position=by_position)
+
+
+def _submitted_twin(
+    r: ArticleRow,
+    mode: str,
+    sandbox: bool,
+    journal: Snapshot,
+    by_id: dict[str, models.TaskSummary],
+    by_marker: dict[str, list[models.TaskSummary]],
+) -> tuple[str, str] | None:
+    """(key, task id) of a live task this journal submitted with the same content, if any."""
+    for entry in journal.by_fingerprint(fingerprint(r), mode):
+        if entry.state == SUBMITTED and entry.task_id in by_id:
+            return entry.row_key, entry.task_id
+        found = by_marker.get(marker(entry.row_key, sandbox))
+        if found:
+            return entry.row_key, found[0].id
+    return None

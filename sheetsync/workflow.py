@@ -1,0 +1,302 @@
+"""The library entry point: `run(table, client, options, mode=...)` -> `Report`.
+
+validate: read and check rows, write problems into the notes column; nothing is sent.
+plan:     everything sync would decide, writing and spending nothing.
+push:     reconcile rows with the server's task list, then submit new ready rows once.
+pull:     refresh unfinished tasks and write statuses back.
+sync:     push, then pull.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import apply as A
+from . import columns as C
+from . import errors, models
+from .apply import ProgressEvent, RowOutcome, SheetWriter, TaskClient
+from .journal import EMPTY, Journal, default_folder
+from .lock import SheetLock
+from .plan import New, NotReady, Plan, Refresh, Reject, build, problems_text
+from .sheet import map_header, read_rows
+from .tables.base import Tab, Table
+
+__all__ = ["MODES", "Options", "ProgressEvent", "Report", "RowOutcome", "run"]
+
+MODES = ("validate", "plan", "sync", "push", "pull")
+
+
+@dataclass(frozen=True)
+class Options:
+    sandbox: bool = False
+    max_credits: int | None = None
+    write: bool = True
+    batch_size: int = 20
+    lock_folder: Path | None = None
+
+
+@dataclass
+class Report:
+    """What a run did, row by row, and what it cost."""
+
+    mode: str
+    sheet: str
+    rows: list[RowOutcome]
+    plan: Plan | None = None
+    spent: int = 0
+    api_requests: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> errors.ExitCode:
+        if any(r.attention for r in self.rows):
+            return errors.ExitCode.ATTENTION
+        return errors.ExitCode.OK
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "sheet": self.sheet,
+            "exit_code": int(self.exit_code),
+            "spent": self.spent,
+            "api_requests": self.api_requests,
+            "notes": list(self.notes),
+            "plan": self.plan.to_dict() if self.plan else None,
+            "rows": [r.to_dict() for r in self.rows],
+        }
+
+
+def run(
+    table: Table,
+    client: TaskClient | None,
+    options: Options = Options(),
+    *,
+    mode: str = "sync",
+    journal: Journal | None = None,
+    confirm: Callable[[Plan], bool] | None = None,
+    progress: Callable[[ProgressEvent], None] | None = None,
+    checkpoint: Callable[[str], None] | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> Report:
+    """Run one mode against one sheet. Raises `errors.*` for whole-run failures."""
+    if mode not in MODES:
+        raise errors.ConfigError(f"Unknown mode {mode!r}; use one of {', '.join(MODES)}.")
+    if client is None and mode != "validate":
+        raise errors.ConfigError(
+            f"{mode} needs BacklinkBase; set BACKLINKBASE_API_TOKEN (or try `sheetsync demo`)."
+        )
+    if not options.write and mode in ("sync", "push", "pull"):
+        raise errors.ConfigError(
+            f"{mode} must write row keys and task ids to the sheet; use plan or validate to "
+            "look without writing."
+        )
+    now = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+    own_journal = journal is None and mode != "validate"
+    if own_journal:
+        journal = Journal.default()
+    lock = None
+    if options.write and mode != "plan":
+        folder = options.lock_folder or default_folder() / "locks"
+        lock = SheetLock(folder, table.identity, table.display_name)
+        lock.acquire()
+    try:
+        if mode == "validate":
+            return _validate(table, client, options, now, checkpoint or _nothing)
+        assert journal is not None and client is not None
+        return _sync(table, client, options, mode, journal, confirm, progress, checkpoint, now)
+    finally:
+        if lock is not None:
+            lock.release()
+        if own_journal and journal is not None:
+            journal.close()
+
+
+def _nothing(*_: object) -> None:
+    return None
+
+
+def _requests(client: object) -> int:
+    return int(getattr(client, "requests_made", 0) or 0)
+
+
+def _validate(
+    table: Table,
+    client: TaskClient | None,
+    options: Options,
+    now: Callable[[], dt.datetime],
+    checkpoint: Callable[[str], None],
+) -> Report:
+    before = _requests(client)
+    grid = table.read()
+    hm = map_header(grid.header)
+    rows = read_rows(grid, hm)
+    catalogue = client.sites() if client is not None else None
+    plan = build(
+        rows, remote=(), catalogue=catalogue, balance=None, today=now().date(),
+        journal=EMPTY, push=False, pull=False,
+    )  # fmt: skip
+    writer = SheetWriter(table, hm, enabled=options.write, checkpoint=checkpoint, now=now)
+    outcomes: list[RowOutcome] = []
+    for a in plan.actions:
+        if isinstance(a, Refresh):
+            continue  # already submitted: validation no longer applies
+        problems = a.problems if isinstance(a, (Reject, NotReady)) else ()
+        note = a.note if a.note is not None else ""
+        writer.stage(a.row, a.key, a.by_position, {C.NOTES: note})
+        kind = "ok" if isinstance(a, New) else a.kind
+        message = "valid" if isinstance(a, New) else a.message
+        outcomes.append(
+            RowOutcome(a.row.row, a.key, kind, a.row.task_id, a.row.owned.get(C.STATUS, ""),
+                       message, attention=bool(problems) or a.attention)
+        )  # fmt: skip
+    writer.flush()
+    notes = [f"Row {_row_of(rows, k)} could not be written: {why}." for k, why in writer.lost.items()]
+    return Report(
+        mode="validate",
+        sheet=table.display_name,
+        rows=outcomes,
+        plan=plan,
+        api_requests=_requests(client) - before,
+        notes=list(grid.notes) + writer.notes + notes,
+    )
+
+
+def _row_of(rows: list, key: str) -> str:
+    return next((str(r.row) for r in rows if r.key == key), "?")
+
+
+def _sync(
+    table: Table,
+    client: TaskClient,
+    options: Options,
+    mode: str,
+    journal: Journal,
+    confirm: Callable[[Plan], bool] | None,
+    progress: Callable[[ProgressEvent], None] | None,
+    checkpoint: Callable[[str], None] | None,
+    now: Callable[[], dt.datetime],
+) -> Report:
+    before = _requests(client)
+    checkpoint = checkpoint or _nothing
+    push = mode in ("sync", "push", "plan")
+    pull = mode in ("sync", "pull", "plan")
+    grid = table.read()
+    hm = map_header(grid.header)
+    rows = read_rows(grid, hm)
+    remote = client.tasks()
+    snapshot = journal.snapshot(table.identity)
+    today = now().date()
+
+    def plan_with(catalogue: models.Catalogue | None, balance: int | None) -> Plan:
+        return build(
+            rows, remote=remote, catalogue=catalogue, balance=balance, today=today,
+            sandbox=options.sandbox, max_credits=options.max_credits, journal=snapshot,
+            push=push, pull=pull,
+        )  # fmt: skip
+
+    plan = plan_with(None, None)
+    catalogue: models.Catalogue | None = None
+    if plan.needs_catalogue:
+        catalogue = client.sites()
+        balance = None if options.sandbox else client.credits()
+        plan = plan_with(catalogue, balance)
+    if mode == "plan":
+        outcomes = [
+            RowOutcome(a.row.row, a.key, a.kind, a.row.task_id, a.row.owned.get(C.STATUS, ""),
+                       a.message, attention=a.attention)
+            for a in plan.actions
+        ]  # fmt: skip
+        return Report(
+            mode=mode,
+            sheet=table.display_name,
+            rows=outcomes,
+            plan=plan,
+            api_requests=_requests(client) - before,
+            notes=list(grid.notes) + list(plan.notes),
+        )
+
+    writer = SheetWriter(table, hm, enabled=True, checkpoint=checkpoint, now=now)
+    ctx = A.Context(
+        table=table,
+        client=client,
+        journal=journal,
+        snapshot=snapshot,
+        writer=writer,
+        sheet=table.identity,
+        now=now,
+        checkpoint=checkpoint,
+        progress=progress or _nothing,
+        batch_size=max(1, options.batch_size),
+        remote=list(remote),
+    )
+    A.record_plan(ctx, plan)
+    checkpoint("planned")
+    try:
+        A.adopt(ctx, plan)
+        if push:
+            A.submit(ctx, plan, confirm)
+        if pull:
+            A.refresh(ctx, plan)
+    except BaseException:
+        # Whatever stops the run (401, Ctrl-C, a bug), what is already known reaches the sheet.
+        try:
+            writer.flush()
+        except Exception:  # noqa: BLE001 - the original error matters more
+            pass
+        raise
+    tab, digest = _placements(ctx, client, catalogue) if pull else (None, "")
+    writer.flush(tab)
+    if tab is not None:
+        journal.set_state(table.identity, "placements_tab", digest)
+
+    notes = list(grid.notes) + list(plan.notes) + ctx.notes + writer.notes
+    key_rows = {o.key: o for o in ctx.outcomes.values()}
+    for key, why in writer.lost.items():
+        o = key_rows.get(key)
+        if o is None:
+            continue
+        o.attention = True
+        extra = f" (task {o.task_id} is safe on BacklinkBase; the next sync writes it)" if o.task_id else ""
+        o.message = f"could not write to row {o.row}: {why}{extra}"
+        notes.append(f"Row {o.row}: {why}{extra}.")
+    return Report(
+        mode=mode,
+        sheet=table.display_name,
+        rows=[ctx.outcomes[k] for k in sorted(ctx.outcomes)],
+        plan=plan,
+        spent=ctx.spent,
+        api_requests=_requests(client) - before,
+        notes=notes,
+    )
+
+
+def _placements(
+    ctx: A.Context, client: TaskClient, catalogue: models.Catalogue | None
+) -> tuple[Tab | None, str]:
+    """(the Placements tab, its digest) when it changed since this machine last wrote it.
+
+    Site URLs need the catalogue, which costs a request: fetch it only when the tab changed,
+    and compare digests of the tab without URLs so that decision needs no request.
+    """
+    rows: list[tuple[str, str]] = []
+    for o in sorted(ctx.outcomes.values(), key=lambda o: o.row):
+        if o.task_id and o.key:
+            rows.append((o.key, o.task_id))
+    draft = A.placements_tab(ctx, rows, lambda _id: "")
+    digest = A.tab_digest(draft)
+    if digest == ctx.snapshot.state.get("placements_tab"):
+        return None, digest
+    if catalogue is None and draft.rows:
+        try:
+            catalogue = client.sites()
+        except errors.BadTokenError:
+            raise
+        except errors.ApiError:
+            catalogue = None
+    sites = catalogue
+    tab = A.placements_tab(ctx, rows, lambda i: (s.url if sites and (s := sites.get(i)) else ""))
+    return tab, digest
