@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import os
 import posixpath
+import re
 import tempfile
 import warnings
 import zipfile
@@ -46,6 +47,8 @@ from .base import (
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _DOC_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+# Excel stores control characters as _xHHHH_ escapes, which openpyxl leaves in the text.
+_ESCAPED_CONTROL = re.compile(r"_x(00[01][0-9A-Fa-f]|007[Ff])_")
 _FORMULA_PREVIEW = 40
 _MAX_MERGE_NOTES = 5
 
@@ -95,14 +98,14 @@ class XlsxTable(Table):
         while data and all(v is None for v in data[-1]):
             data.pop()
         notes = list(loaded.notes) + self._merge_notes(ws)
-        return Grid(header=tuple(strip_control(h) for h in header), rows=tuple(data), notes=tuple(notes))
+        return Grid(header=tuple(header), rows=tuple(data), notes=tuple(notes))
 
     def _reread(self, key_column: str, anchor_column: str) -> Columns:
         self._check_lock()
         loaded = self._current()
         ws = self._sheet(loaded)
         header = tuple(
-            strip_control(cell_text(self._value(loaded, ws, ws.cell(1, c))))
+            cell_text(self._value(loaded, ws, ws.cell(1, c)))
             for c in range(1, ws.max_column + 1)
         )
         wanted = {header_key(key_column): 0, header_key(anchor_column): 0}
@@ -116,7 +119,7 @@ class XlsxTable(Table):
             if not col:
                 return ("",) * max(ws.max_row - 1, 0)
             return tuple(
-                strip_control(cell_text(self._value(loaded, ws, ws.cell(r, col))))
+                cell_text(self._value(loaded, ws, ws.cell(r, col)))
                 for r in range(2, ws.max_row + 1)
             )
 
@@ -182,7 +185,11 @@ class XlsxTable(Table):
                 ) from None
         notes: list[str] = []
         for w in caught:
-            text = f"{self.path.name}: openpyxl will drop this when saving: {w.message}"
+            # openpyxl's own words say what it cannot keep ("... and will be removed").
+            text = (
+                f"{self.path.name}: openpyxl, which writes the file, says: {w.message}; keep a "
+                "copy of the file if you rely on that."
+            )
             if text not in notes:
                 notes.append(text)
         return _Loaded(wb, data, notes)
@@ -240,7 +247,7 @@ class XlsxTable(Table):
         if kind == "e":
             return _error(cell.coordinate, raw or "an error")
         if kind in ("str", "inlineStr"):
-            return strip_control(raw) if raw else None
+            return (_text(raw) or None) if raw else None
         if raw is None or raw == "":
             formula = cell.value.text if isinstance(cell.value, ArrayFormula) else str(cell.value)
             if not formula.startswith("="):
@@ -254,10 +261,13 @@ class XlsxTable(Table):
         if kind == "b":
             return raw.strip() in ("1", "true", "TRUE")
         if kind == "s":
-            return strip_control(raw)
+            return Unreadable(
+                f"the saved value of {cell.coordinate} points at text missing from the file; open "
+                "the file in Excel or LibreOffice, save it, and run again"
+            )
         number = _number(raw)
         if number is None:
-            return strip_control(raw)
+            return _text(raw)
         return _plain(number, cell.number_format, loaded.workbook.epoch)
 
     @staticmethod
@@ -349,9 +359,16 @@ def _set_text(cell, value: str) -> None:
     cell.data_type = "s"
 
 
+def _text(raw: str) -> str:
+    """Cell text with Excel's control-character escapes decoded, then the controls stripped."""
+    if "_x" in raw:
+        raw = _ESCAPED_CONTROL.sub(lambda m: chr(int(m.group(1), 16)), raw)
+    return strip_control(raw)
+
+
 def _plain(value: object, number_format: str, epoch: dt.datetime | None = None) -> CellValue:
     if isinstance(value, str):
-        text = strip_control(value)
+        text = _text(value)
         return text if text else None
     if isinstance(value, bool):
         return value
