@@ -1,0 +1,118 @@
+"""health, credits and sites: exit codes, --json shapes, errors that say what to do, no token."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from sheetsync.emulator import CATALOGUE
+from sheetsync.errors import ExitCode
+
+from .conftest import CANARY, assert_no_canary
+
+
+def test_health_prints_one_line_and_json(harness):
+    result = harness.invoke("health")
+    assert result.exit_code == 0, result.output
+    assert "is up" in result.stdout
+    result, doc = harness.json("health")
+    assert doc["ok"] is True and doc["server_time"].startswith("2026-11-30")
+    assert doc["api_url"] == harness.base_url
+    assert_no_canary(result)
+
+
+def test_credits_shows_the_balance(harness):
+    result = harness.invoke("credits")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "50 credits left."
+    harness.emulator.add_account(harness.token, 7)
+    _, doc = harness.json("credits")
+    assert doc == {"credits": 7}
+
+
+def test_sites_lists_enabled_sites_by_default_and_all_with_flag(harness):
+    _, doc = harness.json("sites")
+    enabled = [s for s in CATALOGUE.sites if s.enabled]
+    assert doc["count"] == len(enabled) == len(doc["sites"])
+    assert all(site["enabled"] for site in doc["sites"])
+    assert set(doc["sites"][0]) == {"id", "url", "da", "pa", "spam_score", "enabled", "limited"}
+    _, everything = harness.json("sites", "--all")
+    assert everything["count"] == len(CATALOGUE.sites) > doc["count"]
+
+
+def test_sites_filters_by_da_and_spam(harness):
+    _, doc = harness.json("sites", "--min-da", "40", "--max-spam", "2")
+    expected = {s.id for s in CATALOGUE.sites if s.enabled and s.da >= 40 and s.spam_score <= 2}
+    assert {s["id"] for s in doc["sites"]} == expected
+    das = [s["da"] for s in doc["sites"]]
+    assert das == sorted(das, reverse=True)
+
+
+def test_sites_table_and_csv(harness):
+    table = harness.invoke("sites")
+    assert table.exit_code == 0
+    some = next(s for s in CATALOGUE.sites if s.enabled)
+    assert some.url in table.stdout and "DA" in table.stdout
+    as_csv = harness.invoke("sites", "--csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert len(rows) == sum(1 for s in CATALOGUE.sites if s.enabled)
+    assert rows[0].keys() >= {"id", "url", "da"}
+
+
+def test_csv_and_json_together_is_a_usage_error(harness):
+    result = harness.invoke("sites", "--csv", "--json")
+    assert result.exit_code == ExitCode.USAGE
+    assert "choose one" in result.stderr
+
+
+def test_missing_token_is_a_configuration_error_that_says_what_to_do(harness):
+    result = harness.invoke("credits", env={"BACKLINKBASE_API_TOKEN": ""})
+    assert result.exit_code == ExitCode.USAGE
+    line = result.stderr.strip()
+    assert line.startswith("Error: ") and "\n" not in line
+    assert "BACKLINKBASE_API_TOKEN" in line and "sheetsync demo" in line
+
+
+def test_bad_token_exits_3_with_one_line_and_never_shows_the_token(harness):
+    harness.clock.advance(61)  # a fresh minute: the emulator locks out >3 bad tokens a minute
+    wrong = harness.token + "-wrong"
+    result = harness.invoke("credits", env={"BACKLINKBASE_API_TOKEN": wrong})
+    assert result.exit_code == ExitCode.API
+    line = result.stderr.strip()
+    assert line.startswith("Error: ") and "\n" not in line
+    assert wrong not in result.output and CANARY not in result.output
+    result, doc = harness.json("credits", env={"BACKLINKBASE_API_TOKEN": wrong})
+    assert doc["ok"] is False and doc["exit_code"] == ExitCode.API
+    assert doc["error_type"] == "BadTokenError"
+    assert wrong not in result.output
+
+
+def test_unreachable_api_exits_3_and_says_what_to_do(harness):
+    result = harness.invoke("health", "--api-url", "http://127.0.0.1:9/api/v1/")
+    assert result.exit_code == ExitCode.API
+    assert result.stderr.startswith("Error: ")
+    assert_no_canary(result)
+
+
+def test_debug_shows_the_traceback_instead(harness):
+    from sheetsync.errors import BadTokenError
+    import pytest
+
+    harness.clock.advance(61)
+    with pytest.raises(BadTokenError) as caught:
+        harness.invoke("credits", "--debug", env={"BACKLINKBASE_API_TOKEN": "nope-" + CANARY})
+    assert CANARY not in str(caught.value)
+
+
+def test_flag_beats_environment_for_the_api_url(harness):
+    # The environment points at the emulator; a flag pointing elsewhere must win.
+    result = harness.invoke("health", "--api-url", "http://127.0.0.1:9/api/v1/")
+    assert result.exit_code == ExitCode.API
+    assert harness.invoke("health").exit_code == 0
+
+
+def test_unknown_key_in_sheetsync_toml_is_rejected_by_every_command(harness):
+    (harness.folder / "sheetsync.toml").write_text("api_ur = 'x'\n")
+    result = harness.invoke("credits")
+    assert result.exit_code == ExitCode.USAGE
+    assert "'api_ur'" in result.stderr and "api_url" in result.stderr
