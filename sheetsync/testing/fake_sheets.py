@@ -1,0 +1,1155 @@
+"""An in-process fake of the Google Sheets API v4, mounted on a requests session.
+
+The fake answers on `https://sheets.googleapis.com/` through a transport adapter, so the real
+gspread client (and our backend on top of it) runs unchanged against it. Every other host fails
+loudly: a test can never reach the network by accident. Wire format (ranges, omitted trailing
+empty cells, error bodies, update counts) follows Google's recorded answers.
+
+Besides the API it offers what tests need: request counts by kind, injected failures
+(`fail_next`), hooks that let a "person" edit the sheet between two requests, and direct store
+methods (`Sheet.insert_row`, `sort_rows`, ...).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import datetime as dt
+import inspect
+import json
+import operator
+import random
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import requests
+from requests.adapters import BaseAdapter
+
+SHEETS_HOST = "https://sheets.googleapis.com/"
+CELL_LIMIT = 50_000  # characters Google accepts in one cell
+EPOCH = dt.datetime(1899, 12, 30)  # day 0 of Sheets' serial dates
+
+# Google's defaults, as every new spreadsheet reports them.
+_DEFAULT_FORMAT: dict[str, Any] = {
+    "backgroundColor": {"red": 1, "green": 1, "blue": 1},
+    "padding": {"top": 2, "right": 3, "bottom": 2, "left": 3},
+    "verticalAlignment": "BOTTOM",
+    "wrapStrategy": "OVERFLOW_CELL",
+    "textFormat": {
+        "foregroundColor": {},
+        "fontFamily": "arial,sans,sans-serif",
+        "fontSize": 10,
+        "bold": False,
+        "italic": False,
+        "strikethrough": False,
+        "underline": False,
+        "foregroundColorStyle": {"rgbColor": {}},
+    },
+    "backgroundColorStyle": {"rgbColor": {"red": 1, "green": 1, "blue": 1}},
+}
+_THEME_COLORS = [
+    ("TEXT", {}),
+    ("BACKGROUND", {"red": 1, "green": 1, "blue": 1}),
+    ("ACCENT1", {"red": 0.25882354, "green": 0.52156866, "blue": 0.95686275}),
+    ("ACCENT2", {"red": 0.91764706, "green": 0.2627451, "blue": 0.20784314}),
+    ("ACCENT3", {"red": 0.9843137, "green": 0.7372549, "blue": 0.015686275}),
+    ("ACCENT4", {"red": 0.20392157, "green": 0.65882355, "blue": 0.3254902}),
+    ("ACCENT5", {"red": 1, "green": 0.42745098, "blue": 0.003921569}),
+    ("ACCENT6", {"red": 0.27450982, "green": 0.7411765, "blue": 0.7764706}),
+    ("LINK", {"red": 0.06666667, "green": 0.33333334, "blue": 0.8}),
+]
+_THEME: dict[str, Any] = {
+    "primaryFontFamily": "Arial",
+    "themeColors": [{"colorType": t, "color": {"rgbColor": c}} for t, c in _THEME_COLORS],
+}
+_ERROR_TEXT = {
+    "REF": "#REF!",
+    "NAME": "#NAME?",
+    "DIVIDE_BY_ZERO": "#DIV/0!",
+    "VALUE": "#VALUE!",
+    "NUM": "#NUM!",
+    "N_A": "#N/A",
+    "NULL_VALUE": "#NULL!",
+    "ERROR": "#ERROR!",
+    "LOADING": "Loading...",
+}
+_STATUS_WORD = {
+    400: "INVALID_ARGUMENT",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
+_FAILURE_MESSAGE = {
+    429: "Quota exceeded for quota metric 'Requests' and limit 'Requests per minute per user' "
+    "of service 'sheets.googleapis.com' for consumer 'project_number:0'.",
+    500: "Internal error encountered.",
+    503: "The service is currently unavailable.",
+}
+# spreadsheets.batchUpdate requests that only change formatting: accepted, stored nowhere.
+_FORMATTING_REQUESTS = frozenset(
+    {
+        "repeatCell",
+        "updateBorders",
+        "updateDimensionProperties",
+        "autoResizeDimensions",
+        "addConditionalFormatRule",
+        "deleteConditionalFormatRule",
+        "setBasicFilter",
+        "clearBasicFilter",
+        "addProtectedRange",
+        "deleteProtectedRange",
+        "setDataValidation",
+        "updateSpreadsheetProperties",
+        "addBanding",
+        "deleteBanding",
+    }
+)
+READ_KINDS = frozenset({"spreadsheets.get", "values.get", "values.batchGet"})
+
+
+class UnexpectedRequest(AssertionError):
+    """A test tried to reach a host other than the fake Sheets API."""
+
+
+class ApiFault(Exception):
+    """An error answer, shaped like Google's `{"error": {...}}` body."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+    def body(self) -> dict[str, Any]:
+        word = _STATUS_WORD.get(self.status, "UNKNOWN")
+        return {"error": {"code": self.status, "message": self.message, "status": word}}
+
+
+# --- cells and A1 notation -----------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    """One stored cell: a value (str, int, float, bool), or a formula with its value or error."""
+
+    value: str | int | float | bool | None = None
+    formula: str | None = None
+    error: str | None = None  # an ErrorType name such as "REF"
+    number_format: str | None = None  # NumberFormat type: DATE, DATE_TIME, NUMBER, TEXT, ...
+
+    def is_empty(self) -> bool:
+        return self.value is None and self.formula is None and self.error is None
+
+
+def column_letters(col: int) -> str:
+    """1 -> A, 27 -> AA."""
+    text = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        text = chr(65 + rem) + text
+    return text
+
+
+def column_number(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+_PLAIN_TITLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LOOKS_LIKE_CELL = re.compile(r"(?i)[A-Z]{1,3}[0-9]+|R[0-9]*C[0-9]*")
+
+
+def quote_title(title: str) -> str:
+    """A sheet title as Google writes it in a range: quoted unless plainly a name."""
+    if _PLAIN_TITLE.fullmatch(title) and not _LOOKS_LIKE_CELL.fullmatch(title):
+        return title
+    return "'" + title.replace("'", "''") + "'"
+
+
+_A1_PART = re.compile(r"(?i)^([A-Z]*)([0-9]*)$")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A resolved range: 1-based inclusive bounds on one sheet; None = open to the grid's edge."""
+
+    sheet: "Sheet"
+    r1: int
+    c1: int
+    r2: int | None
+    c2: int | None
+    single: bool = False  # written as one cell ("A1"): for writes only the anchor
+
+    def clipped(self) -> tuple[int, int, int, int]:
+        if self.single:
+            return (self.r1, self.c1, self.r1, self.c1)
+        return (self.r1, self.c1, self.r2 or self.sheet.rows, self.c2 or self.sheet.cols)
+
+    def a1(self) -> str:
+        r1, c1, r2, c2 = self.clipped()
+        start = f"{column_letters(c1)}{r1}"
+        cells = start if (r1, c1) == (r2, c2) else f"{start}:{column_letters(c2)}{r2}"
+        return f"{quote_title(self.sheet.title)}!{cells}"
+
+
+def _split_sheet(text: str) -> tuple[str | None, str]:
+    if text.startswith("'"):
+        i, title = 1, ""
+        while i < len(text):
+            if text[i] == "'":
+                if text[i + 1 : i + 2] == "'":
+                    title += "'"
+                    i += 2
+                    continue
+                break
+            title += text[i]
+            i += 1
+        rest = text[i + 1 :]
+        if rest.startswith("!"):
+            return title, rest[1:]
+        if rest == "":
+            return title, ""
+        raise ValueError(text)
+    if "!" in text:
+        title, _, cells = text.rpartition("!")
+        return title, cells
+    return None, text
+
+
+def _parse_cells(cells: str) -> tuple[int, int, int | None, int | None]:
+    """1-based bounds; a single cell comes back as (r, c, 0, 0)."""
+    if cells == "":
+        return 1, 1, None, None
+    first, _, second = cells.partition(":")
+    m1 = _A1_PART.match(first)
+    m2 = _A1_PART.match(second) if second else m1
+    if not m1 or not m2 or (not m1.group(1) and not m1.group(2)):
+        raise ValueError(cells)
+    c1 = column_number(m1.group(1)) if m1.group(1) else 1
+    r1 = int(m1.group(2)) if m1.group(2) else 1
+    if not second:
+        if not m1.group(1) or not m1.group(2):
+            raise ValueError(cells)  # "A" or "3" alone is not a range
+        return r1, c1, 0, 0
+    c2 = column_number(m2.group(1)) if m2.group(1) else None
+    r2 = int(m2.group(2)) if m2.group(2) else None
+    if r1 < 1 or (r2 is not None and r2 < r1) or (c2 is not None and c2 < c1):
+        raise ValueError(cells)
+    return r1, c1, r2, c2
+
+
+# --- sheets and spreadsheets ---------------------------------------------------------------
+
+
+@dataclass
+class Sheet:
+    """One tab: grid size, cells (0-based keys), merges. Methods here act as a person would."""
+
+    sheet_id: int
+    title: str
+    rows: int = 1000
+    cols: int = 26
+    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # 0-based, end exclusive
+
+    # -- reading the store
+    def cell(self, row: int, col: int) -> Cell:
+        """The cell at 1-based (row, col); an empty Cell when nothing is stored."""
+        return self.cells.get((row - 1, col - 1), Cell())
+
+    def used(self) -> tuple[int, int]:
+        """(rows, cols) up to the last non-empty cell."""
+        keys = [k for k, c in self.cells.items() if not c.is_empty()]
+        if not keys:
+            return 0, 0
+        return max(r for r, _ in keys) + 1, max(c for _, c in keys) + 1
+
+    def values(self) -> list[list[Any]]:
+        """Stored values (formulas as their values, errors as #REF! text), trailing empties trimmed."""
+        nrows, ncols = self.used()
+        out: list[list[Any]] = []
+        for r in range(nrows):
+            row = [_plain(self.cells.get((r, c), Cell())) for c in range(ncols)]
+            while row and row[-1] is None:
+                row.pop()
+            out.append(row)
+        return out
+
+    # -- a person's edits
+    def set_values(self, rows: Sequence[Sequence[Any]], start_row: int = 1, start_col: int = 1,
+                   user_entered: bool = False) -> None:
+        """Type `rows` into the grid from (start_row, start_col), growing it as a person could."""
+        need_rows = start_row - 1 + len(rows)
+        need_cols = start_col - 1 + max((len(r) for r in rows), default=0)
+        self.rows, self.cols = max(self.rows, need_rows), max(self.cols, need_cols)
+        for i, row in enumerate(rows):
+            for j, value in enumerate(row):
+                if value is not None:
+                    self._put(start_row - 1 + i, start_col - 1 + j, value, user_entered)
+
+    def set_cell(self, row: int, col: int, value: Any = None, *, formula: str | None = None,
+                 error: str | None = None, number_format: str | None = None) -> None:
+        """Store one cell exactly: a date as a serial number with a DATE format, a formula, an error."""
+        if isinstance(value, (dt.date, dt.datetime)):
+            value, number_format = to_serial(value), number_format or (
+                "DATE_TIME" if isinstance(value, dt.datetime) else "DATE"
+            )
+        cell = Cell(value, formula, error, number_format)
+        key = (row - 1, col - 1)
+        if cell.is_empty():
+            self.cells.pop(key, None)
+        else:
+            self.cells[key] = cell
+        self.rows, self.cols = max(self.rows, row), max(self.cols, col)
+
+    def insert_row(self, at: int, values: Sequence[Any] = ()) -> None:
+        """Insert a row before 1-based row `at`, shifting the rows below down."""
+        self._shift_rows(at - 1, +1)
+        self.rows += 1
+        self.set_values([list(values)], start_row=at)
+
+    def delete_row(self, at: int) -> None:
+        self.cells = {k: v for k, v in self.cells.items() if k[0] != at - 1}
+        self._shift_rows(at, -1)
+        self.rows -= 1
+
+    def sort_rows(self, column: int, reverse: bool = False, header_rows: int = 1) -> None:
+        """Sort the rows below the header by a 1-based column (empties last), as Data > Sort does."""
+        nrows, _ = self.used()
+        body = list(range(header_rows, nrows))
+        grouped = {r: {c: cell for (rr, c), cell in self.cells.items() if rr == r} for r in body}
+
+        def key(r: int) -> tuple[int, int, Any]:
+            v = _plain(grouped[r].get(column - 1, Cell()))
+            if v is None:
+                return (1, 0, "")
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                return (0, 0, v)
+            return (0, 1, str(v).lower())
+
+        filled = sorted([r for r in body if key(r)[0] == 0], key=key, reverse=reverse)
+        order = filled + [r for r in body if key(r)[0] == 1]
+        self.cells = {k: v for k, v in self.cells.items() if k[0] < header_rows}
+        for new, old in zip(body, order):
+            for c, cell in grouped[old].items():
+                self.cells[(new, c)] = cell
+
+    def merge(self, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
+        """Merge a block (1-based, inclusive): like Sheets, keep only the top-left value."""
+        for (r, c) in list(self.cells):
+            inside = first_row - 1 <= r < last_row and first_col - 1 <= c < last_col
+            if inside and (r, c) != (first_row - 1, first_col - 1):
+                del self.cells[(r, c)]
+        self.merges.append((first_row - 1, last_row, first_col - 1, last_col))
+
+    # -- internals
+    def _shift_rows(self, from_index: int, by: int) -> None:
+        self.cells = {
+            ((r + by, c) if r >= from_index else (r, c)): v for (r, c), v in self.cells.items()
+        }
+        self.merges = [
+            (a + by, b + by, c, d) if a >= from_index else (a, b, c, d) for a, b, c, d in self.merges
+        ]
+
+    def _put(self, r: int, c: int, value: Any, user_entered: bool) -> None:
+        if isinstance(value, str) and len(value) > CELL_LIMIT:
+            raise ApiFault(
+                400,
+                f"Your input contains more than the maximum of {CELL_LIMIT} characters in a single cell.",
+            )
+        cell = parse_user_entered(value) if user_entered else _raw_cell(value)
+        if cell.is_empty():
+            self.cells.pop((r, c), None)
+            return
+        old = self.cells.get((r, c))
+        if old is not None and cell.number_format is None and not isinstance(cell.value, str):
+            cell.number_format = old.number_format  # typing a number keeps the cell's format
+        self.cells[(r, c)] = cell
+
+    def properties(self, index: int) -> dict[str, Any]:
+        return {
+            "sheetId": self.sheet_id,
+            "title": self.title,
+            "index": index,
+            "sheetType": "GRID",
+            "gridProperties": {"rowCount": self.rows, "columnCount": self.cols},
+        }
+
+
+@dataclass
+class Spreadsheet:
+    spreadsheet_id: str
+    title: str
+    sheets: list[Sheet] = field(default_factory=list)
+    shared: bool = True  # False: the caller gets 403 PERMISSION_DENIED
+
+    def sheet(self, title: str) -> Sheet:
+        for sheet in self.sheets:
+            if sheet.title == title:
+                return sheet
+        raise KeyError(title)
+
+    def sheet_by_id(self, sheet_id: int) -> Sheet:
+        for sheet in self.sheets:
+            if sheet.sheet_id == sheet_id:
+                return sheet
+        raise ApiFault(400, f"No grid with id: {sheet_id}")
+
+    def resolve(self, text: str) -> Span:
+        """Parse an A1 range (with or without a sheet title) against this spreadsheet."""
+        try:
+            title, cells = _split_sheet(text)
+            if title is None:
+                try:  # a bare sheet title means the whole sheet
+                    return Span(self.sheet(cells), 1, 1, None, None)
+                except KeyError:
+                    sheet = self.sheets[0]
+            else:
+                sheet = self.sheet(title)
+            r1, c1, r2, c2 = _parse_cells(cells)
+        except (ValueError, KeyError, IndexError):
+            raise ApiFault(400, f"Unable to parse range: {text}") from None
+        if r2 == 0:
+            return Span(sheet, r1, c1, r1, c1, single=True)
+        return Span(sheet, r1, c1, r2, c2)
+
+
+def _grid_check(span: Span, rows: int | None = None, cols: int | None = None) -> None:
+    r1, c1, r2, c2 = span.clipped()
+    if rows is not None:
+        r2 = max(r2 if span.r2 else 0, r1 + rows - 1)
+    if cols is not None:
+        c2 = max(c2 if span.c2 else 0, c1 + cols - 1)
+    sheet = span.sheet
+    if r2 > sheet.rows or c2 > sheet.cols:
+        cell = f"{column_letters(max(c1, min(c2, sheet.cols + 1)))}{max(r1, min(r2, sheet.rows + 1))}"
+        raise ApiFault(
+            400,
+            f"Range ({quote_title(sheet.title)}!{cell}) exceeds grid limits. "
+            f"Max rows: {sheet.rows}, max columns: {sheet.cols}",
+        )
+
+
+# --- values --------------------------------------------------------------------------------
+
+
+def to_serial(value: dt.date | dt.datetime) -> int | float:
+    if isinstance(value, dt.datetime):
+        delta = value.replace(tzinfo=None) - EPOCH
+        return delta.days + delta.seconds / 86400
+    return (value - EPOCH.date()).days
+
+
+def from_serial(serial: float, with_time: bool) -> dt.date | dt.datetime:
+    moment = EPOCH + dt.timedelta(days=serial)
+    return moment if with_time else moment.date()
+
+
+def _number(v: float) -> int | float:
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+def _raw_cell(value: Any) -> Cell:
+    if value == "" or value is None:
+        return Cell()
+    if isinstance(value, (bool, int, float, str)):
+        return Cell(value)
+    raise ApiFault(400, f"Invalid values: {value!r}")
+
+
+_NUMERIC = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+
+
+def _evaluate(expression: str) -> tuple[Any, str | None]:
+    """Arithmetic formulas get their value; anything else is a #NAME? error, as for an unknown function."""
+
+    def walk(node: ast.AST) -> float:
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return node.value
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            return _OPS[type(node.op)](walk(node.left), walk(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            return -walk(node.operand) if isinstance(node.op, ast.USub) else walk(node.operand)
+        raise ValueError
+    try:
+        return _number(float(walk(ast.parse(expression, mode="eval").body))), None
+    except ZeroDivisionError:
+        return None, "DIVIDE_BY_ZERO"
+    except (ValueError, SyntaxError, TypeError):
+        return None, "NAME"
+
+
+def parse_user_entered(value: Any) -> Cell:
+    """What Sheets makes of typed input: formulas, numbers, booleans and ISO dates."""
+    if not isinstance(value, str):
+        return _raw_cell(value)
+    text = value.strip()
+    if value.startswith("'"):
+        return _raw_cell(value[1:])
+    if value.startswith("=") and len(value) > 1:
+        result, error = _evaluate(value[1:])
+        return Cell(result, formula=value, error=error)
+    if _NUMERIC.match(text):
+        return Cell(_number(float(text)))
+    if text.upper() in ("TRUE", "FALSE"):
+        return Cell(text.upper() == "TRUE")
+    for fmt, kind in (("%Y-%m-%d", "DATE"), ("%Y-%m-%d %H:%M:%S", "DATE_TIME"), ("%Y-%m-%d %H:%M", "DATE_TIME")):
+        try:
+            moment = dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        serial = to_serial(moment if kind == "DATE_TIME" else moment.date())
+        return Cell(_number(serial), number_format=kind)
+    return _raw_cell(value)
+
+
+def _plain(cell: Cell) -> Any:
+    if cell.error:
+        return _ERROR_TEXT.get(cell.error, "#ERROR!")
+    return cell.value
+
+
+def _formatted(cell: Cell) -> str | None:
+    if cell.error:
+        return _ERROR_TEXT.get(cell.error, "#ERROR!")
+    v = cell.value
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, (int, float)):
+        if cell.number_format in ("DATE", "DATE_TIME"):
+            moment = from_serial(v, with_time=True)
+            assert isinstance(moment, dt.datetime)
+            return moment.strftime("%Y-%m-%d %H:%M:%S" if cell.number_format == "DATE_TIME" else "%Y-%m-%d")
+        return str(_number(float(v)))
+    return v
+
+
+def _render(cell: Cell, value_option: str, date_option: str) -> Any:
+    if value_option == "FORMULA" and cell.formula:
+        return cell.formula
+    if value_option == "FORMATTED_VALUE":
+        return _formatted(cell)
+    if cell.error:
+        return _ERROR_TEXT.get(cell.error, "#ERROR!")
+    v = cell.value
+    if (
+        isinstance(v, (int, float))
+        and not isinstance(v, bool)
+        and cell.number_format in ("DATE", "DATE_TIME", "TIME")
+        and date_option == "FORMATTED_STRING"
+    ):
+        return _formatted(cell)
+    return _number(v) if isinstance(v, float) else v
+
+
+def _typed(v: Any) -> dict[str, Any]:
+    if isinstance(v, bool):
+        return {"boolValue": v}
+    if isinstance(v, (int, float)):
+        return {"numberValue": v}
+    return {"stringValue": v}
+
+
+def _cell_data(cell: Cell) -> dict[str, Any]:
+    if cell.is_empty():
+        return {}
+    data: dict[str, Any] = {}
+    data["userEnteredValue"] = {"formulaValue": cell.formula} if cell.formula else _typed(cell.value)
+    if cell.error:
+        data["effectiveValue"] = {
+            "errorValue": {"type": cell.error, "message": f"{_ERROR_TEXT.get(cell.error)} error"}
+        }
+    elif cell.value is not None:
+        data["effectiveValue"] = _typed(cell.value)
+    data["formattedValue"] = _formatted(cell)
+    effective = dict(_DEFAULT_FORMAT)  # shared nested parts: the answer is only serialised
+    if cell.number_format:
+        fmt = {"type": cell.number_format, "pattern": _PATTERNS.get(cell.number_format, "")}
+        data["userEnteredFormat"] = {"numberFormat": fmt}
+        effective["numberFormat"] = fmt
+    data["effectiveFormat"] = effective
+    return data
+
+
+_PATTERNS = {"DATE": "yyyy-mm-dd", "DATE_TIME": "yyyy-mm-dd hh:mm:ss", "TIME": "hh:mm:ss"}
+
+
+# --- field masks ---------------------------------------------------------------------------
+
+
+def parse_fields(mask: str) -> dict[str, Any]:
+    """`sheets(properties(title),data.rowData)` -> nested dict; None marks "everything below"."""
+    pos = 0
+
+    def parse_list() -> dict[str, Any]:
+        nonlocal pos
+        out: dict[str, Any] = {}
+        while pos < len(mask):
+            m = re.compile(r"\s*([A-Za-z_*][A-Za-z0-9_]*(?:[./][A-Za-z_*][A-Za-z0-9_]*)*)\s*").match(mask, pos)
+            if not m:
+                raise ApiFault(400, f"Invalid field selection {mask}")
+            pos = m.end()
+            path = re.split(r"[./]", m.group(1))
+            sub: dict[str, Any] | None = None
+            if pos < len(mask) and mask[pos] == "(":
+                pos += 1
+                sub = parse_list()
+                if pos >= len(mask) or mask[pos] != ")":
+                    raise ApiFault(400, f"Invalid field selection {mask}")
+                pos += 1
+            node = out
+            for name in path[:-1]:
+                nxt = node.get(name)
+                if nxt is None and name in node:
+                    break  # already selecting everything below
+                node = node.setdefault(name, {})
+            else:
+                last = path[-1]
+                if sub is None:
+                    node[last] = None
+                elif node.get(last, {}) is not None:
+                    node.setdefault(last, {}).update(sub)
+            if pos < len(mask) and mask[pos] == ",":
+                pos += 1
+                continue
+            break
+        return out
+
+    result = parse_list()
+    if pos != len(mask):
+        raise ApiFault(400, f"Invalid field selection {mask}")
+    return result
+
+
+def apply_fields(value: Any, mask: dict[str, Any] | None) -> Any:
+    if mask is None or "*" in mask:
+        return value
+    if isinstance(value, list):
+        return [apply_fields(v, mask) for v in value]
+    if isinstance(value, dict):
+        kept = {k: apply_fields(v, mask[k]) for k, v in value.items() if k in mask}
+        return {k: v for k, v in kept.items() if v != {}}  # Google leaves out empty messages
+    return value
+
+
+# --- the fake service ----------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    """What a hook sees of the request about to be answered."""
+
+    kind: str
+    method: str
+    url: str
+    body: Any
+
+
+class FakeSheets:
+    """The store plus the HTTP surface. One instance per test."""
+
+    def __init__(self, *, seed: int = 1):
+        self.spreadsheets: dict[str, Spreadsheet] = {}
+        self.counts: Counter[str] = Counter()
+        self.log: list[Request] = []
+        self._failures: list[int] = []
+        self._hooks: list[tuple[str | None, Callable[..., Any]]] = []
+        self._lock = threading.RLock()
+        self._random = random.Random(seed)
+
+    # -- setup
+    def create_spreadsheet(self, title: str = "Untitled spreadsheet", sheets: Iterable[str] = ("Sheet1",),
+                           *, spreadsheet_id: str | None = None, rows: int = 1000, cols: int = 26) -> str:
+        sid = spreadsheet_id or "".join(
+            self._random.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+            for _ in range(44)
+        )
+        book = Spreadsheet(sid, title)
+        for i, name in enumerate(sheets):
+            book.sheets.append(Sheet(0 if i == 0 else self._new_sheet_id(book), name, rows, cols))
+        self.spreadsheets[sid] = book
+        return sid
+
+    def delete_spreadsheet(self, spreadsheet_id: str) -> None:
+        self.spreadsheets.pop(spreadsheet_id, None)
+
+    def book(self, spreadsheet_id: str) -> Spreadsheet:
+        return self.spreadsheets[spreadsheet_id]
+
+    def sheet(self, spreadsheet_id: str, title: str) -> Sheet:
+        return self.spreadsheets[spreadsheet_id].sheet(title)
+
+    def add_sheet(self, spreadsheet_id: str, title: str, rows: int = 1000, cols: int = 26) -> Sheet:
+        book = self.spreadsheets[spreadsheet_id]
+        sheet = Sheet(self._new_sheet_id(book), title, rows, cols)
+        book.sheets.append(sheet)
+        return sheet
+
+    # -- test controls
+    def fail_next(self, n: int = 1, status: int = 429) -> None:
+        """Answer the next `n` requests with `status` (429, 500, 503, ...) instead of serving them."""
+        self._failures.extend([status] * n)
+
+    def on_next_request(self, action: Callable[..., Any], kind: str | None = None) -> None:
+        """Run `action()` (or `action(request)`) just before the next request (of `kind`) is served."""
+        self._hooks.append((kind, action))
+
+    @property
+    def reads(self) -> int:
+        return sum(n for k, n in self.counts.items() if k in READ_KINDS)
+
+    @property
+    def writes(self) -> int:
+        return sum(n for k, n in self.counts.items() if k not in READ_KINDS)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def reset_counts(self) -> None:
+        self.counts.clear()
+        self.log.clear()
+
+    # -- wiring
+    def mount(self, session: requests.Session) -> requests.Session:
+        """Route the Sheets API to this fake and make every other URL fail loudly."""
+        session.mount("https://", _Refuse())
+        session.mount("http://", _Refuse())
+        session.mount(SHEETS_HOST, _Adapter(self))
+        return session
+
+    def client(self) -> Any:
+        """A real `gspread.Client` with anonymous credentials, talking to this fake."""
+        import gspread
+        from google.auth.credentials import AnonymousCredentials
+        from google.auth.transport.requests import AuthorizedSession
+
+        credentials = AnonymousCredentials()
+        return gspread.Client(credentials, session=self.mount(AuthorizedSession(credentials)))
+
+    # -- serving
+    def handle(self, method: str, url: str, body: bytes | str | None) -> tuple[int, Any]:
+        with self._lock:
+            parts = urlsplit(url)
+            query = parse_qs(parts.query, keep_blank_values=True)
+            try:
+                payload = json.loads(body) if body else None
+            except ValueError:
+                return 400, ApiFault(400, "Invalid JSON payload received.").body()
+            try:
+                kind, route = self._route(method, parts.path)
+            except ApiFault as fault:
+                return fault.status, fault.body()
+            self.counts[kind] += 1
+            request = Request(kind, method, url, payload)
+            self.log.append(request)
+            for hook in [h for h in self._hooks if h[0] in (None, kind)][:1]:
+                self._hooks.remove(hook)
+                _call_hook(hook[1], request)
+            if self._failures:
+                status = self._failures.pop(0)
+                return status, ApiFault(status, _FAILURE_MESSAGE.get(status, "Error")).body()
+            try:
+                return 200, route(query, payload)
+            except ApiFault as fault:
+                return fault.status, fault.body()
+
+    def _route(self, method: str, path: str) -> tuple[str, Callable[[dict, Any], Any]]:
+        m = re.fullmatch(r"/v4/spreadsheets/([^/:]+)(.*)", path)
+        if not m:
+            raise ApiFault(404, "Requested entity was not found.")
+        sid, rest = unquote(m.group(1)), m.group(2)
+
+        def on_book(fn: Callable[..., Any], *args: Any) -> Callable[[dict, Any], Any]:
+            def run(query: dict, payload: Any) -> Any:
+                book = self.spreadsheets.get(sid)
+                if book is None:
+                    raise ApiFault(404, "Requested entity was not found.")
+                if not book.shared:
+                    raise ApiFault(403, "The caller does not have permission")
+                return fn(book, query, payload or {}, *args)
+
+            return run
+
+        fixed = {
+            ("GET", ""): ("spreadsheets.get", self._get),
+            ("POST", ":batchUpdate"): ("spreadsheets.batchUpdate", self._batch_update),
+            ("GET", "/values:batchGet"): ("values.batchGet", self._values_batch_get),
+            ("POST", "/values:batchGet"): ("values.batchGet", self._values_batch_get),
+            ("POST", "/values:batchUpdate"): ("values.batchUpdate", self._values_batch_update),
+            ("POST", "/values:batchClear"): ("values.batchClear", self._values_batch_clear),
+        }
+        if (method, rest) in fixed:
+            kind, fn = fixed[(method, rest)]
+            return kind, on_book(fn)
+        m = re.fullmatch(r"/values/([^:]*)(?::(append|clear))?", rest)
+        if m:
+            rng = unquote(m.group(1))
+            action = {("GET", None): ("values.get", self._values_get),
+                      ("PUT", None): ("values.update", self._values_update),
+                      ("POST", "append"): ("values.append", self._values_append),
+                      ("POST", "clear"): ("values.clear", self._values_clear)}.get((method, m.group(2)))
+            if action:
+                return action[0], on_book(action[1], rng)
+        raise ApiFault(404, "Requested entity was not found.")
+
+    # -- spreadsheets.get
+    def _get(self, book: Spreadsheet, query: dict, _: Any) -> Any:
+        include = _flag(query, "includeGridData")
+        ranges = query.get("ranges", [])
+        spans = [book.resolve(r) for r in ranges]
+        sheets = []
+        for index, sheet in enumerate(book.sheets):
+            mine = [s for s in spans if s.sheet is sheet]
+            if spans and not mine:
+                continue  # only the parts that intersect the requested ranges
+            entry: dict[str, Any] = {"properties": sheet.properties(index)}
+            if include or "fields" in query:
+                entry["data"] = [self._grid_data(sheet, s) for s in (mine or [Span(sheet, 1, 1, None, None)])]
+            if sheet.merges:
+                entry["merges"] = [
+                    {"sheetId": sheet.sheet_id, "startRowIndex": a, "endRowIndex": b,
+                     "startColumnIndex": c, "endColumnIndex": d}
+                    for a, b, c, d in sheet.merges
+                ]
+            sheets.append(entry)
+        answer = {
+            "spreadsheetId": book.spreadsheet_id,
+            "properties": {
+                "title": book.title,
+                "locale": "en_US",
+                "autoRecalc": "ON_CHANGE",
+                "timeZone": "Etc/GMT",
+                "defaultFormat": copy.deepcopy(_DEFAULT_FORMAT),
+                "spreadsheetTheme": copy.deepcopy(_THEME),
+            },
+            "sheets": sheets,
+            "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.spreadsheet_id}/edit",
+        }
+        if "fields" in query:
+            answer = apply_fields(answer, parse_fields(query["fields"][0]))
+        return answer
+
+    def _grid_data(self, sheet: Sheet, span: Span) -> dict[str, Any]:
+        r1, c1, r2, c2 = span.clipped()
+        used_rows, used_cols = sheet.used()
+        last_row, last_col = min(r2, used_rows), min(c2, used_cols)
+        rows = []
+        for r in range(r1 - 1, last_row):
+            values = [_cell_data(sheet.cells.get((r, c), Cell())) for c in range(c1 - 1, last_col)]
+            while values and not values[-1]:
+                values.pop()
+            rows.append({"values": values} if values else {})
+        data: dict[str, Any] = {}
+        if r1 > 1:
+            data["startRow"] = r1 - 1
+        if c1 > 1:
+            data["startColumn"] = c1 - 1
+        if rows:
+            data["rowData"] = rows
+        data["rowMetadata"] = [{"pixelSize": 21} for _ in range(r1, r2 + 1)]
+        data["columnMetadata"] = [{"pixelSize": 100} for _ in range(c1, c2 + 1)]
+        return data
+
+    # -- spreadsheets.batchUpdate
+    def _batch_update(self, book: Spreadsheet, _: dict, payload: Any) -> Any:
+        saved = _snapshot(book)
+        replies = []
+        try:
+            for i, request in enumerate(payload.get("requests", [])):
+                if len(request) != 1:
+                    raise ApiFault(400, f"Invalid requests[{i}]: exactly one kind of request is allowed")
+                (name, body), = request.items()
+                replies.append(self._one_update(book, i, name, body))
+        except ApiFault:
+            _restore(book, saved)  # all or nothing, as Google does
+            raise
+        return {"spreadsheetId": book.spreadsheet_id, "replies": replies}
+
+    def _one_update(self, book: Spreadsheet, i: int, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        if name == "addSheet":
+            props = body.get("properties", {})
+            title = props.get("title") or f"Sheet{len(book.sheets) + 1}"
+            if any(s.title == title for s in book.sheets):
+                raise ApiFault(
+                    400,
+                    f"Invalid requests[{i}].addSheet: A sheet with the name \"{title}\" already exists. "
+                    "Please enter another name.",
+                )
+            grid = props.get("gridProperties", {})
+            sheet_id = props.get("sheetId", self._new_sheet_id(book))
+            sheet = Sheet(sheet_id, title, grid.get("rowCount", 1000), grid.get("columnCount", 26))
+            index = props.get("index", len(book.sheets))
+            book.sheets.insert(index, sheet)
+            return {"addSheet": {"properties": book.sheets[index].properties(index)}}
+        if name == "deleteSheet":
+            sheet = book.sheet_by_id(body.get("sheetId"))
+            if len(book.sheets) == 1:
+                raise ApiFault(400, f"Invalid requests[{i}].deleteSheet: You can't remove all the sheets in a document.")
+            book.sheets.remove(sheet)
+            return {}
+        if name == "appendDimension":
+            sheet = book.sheet_by_id(body.get("sheetId"))
+            length = int(body.get("length", 0))
+            if length < 1:
+                raise ApiFault(400, f"Invalid requests[{i}].appendDimension: length must be at least 1")
+            if body.get("dimension") == "COLUMNS":
+                sheet.cols += length
+            else:
+                sheet.rows += length
+            return {}
+        if name == "updateSheetProperties":
+            props = body.get("properties", {})
+            sheet = book.sheet_by_id(props.get("sheetId", 0))
+            fields = [f.strip() for f in body.get("fields", "").split(",") if f.strip()]
+            grid = props.get("gridProperties", {})
+            for f in fields:
+                if f == "title":
+                    sheet.title = props["title"]
+                elif f in ("gridProperties/rowCount", "gridProperties.rowCount"):
+                    sheet.rows = int(grid["rowCount"])
+                    sheet.cells = {k: v for k, v in sheet.cells.items() if k[0] < sheet.rows}
+                elif f in ("gridProperties/columnCount", "gridProperties.columnCount"):
+                    sheet.cols = int(grid["columnCount"])
+                    sheet.cells = {k: v for k, v in sheet.cells.items() if k[1] < sheet.cols}
+            return {}
+        if name in ("insertDimension", "deleteDimension"):
+            rng = body.get("range", {})
+            sheet = book.sheet_by_id(rng.get("sheetId"))
+            start, end = int(rng.get("startIndex", 0)), int(rng.get("endIndex", 0))
+            if rng.get("dimension") != "ROWS":
+                raise ApiFault(400, f"Invalid requests[{i}].{name}: only ROWS are supported by this fake")
+            for _ in range(end - start):
+                if name == "insertDimension":
+                    sheet.insert_row(start + 1)
+                else:
+                    sheet.delete_row(start + 1)
+            return {}
+        if name == "mergeCells":
+            rng = body.get("range", {})
+            sheet = book.sheet_by_id(rng.get("sheetId"))
+            sheet.merge(rng["startRowIndex"] + 1, rng["startColumnIndex"] + 1, rng["endRowIndex"], rng["endColumnIndex"])
+            return {}
+        if name in _FORMATTING_REQUESTS or name in ("updateCells", "unmergeCells"):
+            return {}
+        raise ApiFault(
+            400,
+            f"Invalid JSON payload received. Unknown name \"{name}\" at 'requests[{i}]': Cannot find field.",
+        )
+
+    @staticmethod
+    def _new_sheet_id(book: Spreadsheet) -> int:
+        taken = {s.sheet_id for s in book.sheets}
+        candidate = 1
+        while True:
+            candidate = (candidate * 1103515245 + 12345 + len(taken)) % 2_000_000_000
+            if candidate and candidate not in taken:
+                return candidate
+
+    # -- values
+    def _value_range(self, span: Span, query: dict) -> dict[str, Any]:
+        value_option = _one(query, "valueRenderOption", "FORMATTED_VALUE")
+        date_option = _one(query, "dateTimeRenderOption", "SERIAL_NUMBER")
+        major = _one(query, "majorDimension", "ROWS")
+        if span.r2 is not None or span.c2 is not None:
+            _grid_check(span)
+        r1, c1, r2, c2 = span.clipped()
+        used_rows, used_cols = span.sheet.used()
+        grid: list[list[Any]] = []
+        for r in range(r1 - 1, min(r2, used_rows)):
+            row = []
+            for c in range(c1 - 1, min(c2, used_cols)):
+                cell = span.sheet.cells.get((r, c))
+                row.append("" if cell is None or cell.is_empty() else _render(cell, value_option, date_option))
+            grid.append(row)
+        if major == "COLUMNS":
+            width = max((len(r) for r in grid), default=0)
+            grid = [[r[j] if j < len(r) else "" for r in grid] for j in range(width)]
+        for row in grid:
+            while row and row[-1] in ("", None):
+                row.pop()
+        while grid and not grid[-1]:
+            grid.pop()
+        answer: dict[str, Any] = {"range": span.a1(), "majorDimension": major}
+        if grid:
+            answer["values"] = grid
+        return answer
+
+    def _values_get(self, book: Spreadsheet, query: dict, _: Any, rng: str) -> Any:
+        return self._value_range(book.resolve(rng), query)
+
+    def _values_batch_get(self, book: Spreadsheet, query: dict, payload: Any) -> Any:
+        ranges = query.get("ranges") or payload.get("ranges", [])
+        options = {**query, **{k: [v] for k, v in payload.items() if k != "ranges"}}
+        spans = [book.resolve(r) for r in ranges]
+        return {"spreadsheetId": book.spreadsheet_id, "valueRanges": [self._value_range(s, options) for s in spans]}
+
+    def _write(self, book: Spreadsheet, rng: str, values: list[list[Any]], input_option: str,
+               major: str = "ROWS") -> dict[str, Any]:
+        if input_option not in ("RAW", "USER_ENTERED"):
+            raise ApiFault(400, "Invalid valueInputOption: INPUT_VALUE_OPTION_UNSPECIFIED")
+        span = book.resolve(rng)
+        if major == "COLUMNS":
+            width = max((len(r) for r in values), default=0)
+            values = [[col[i] if i < len(col) else None for col in values] for i in range(width)]
+        nrows, ncols = len(values), max((len(r) for r in values), default=0)
+        if not span.single and span.r2 is not None and span.r1 + nrows - 1 > span.r2:
+            raise ApiFault(400, f"Requested writing within range [{rng}], but tried writing to row [{span.r1 + nrows - 1}]")
+        if not span.single and span.c2 is not None and span.c1 + ncols - 1 > span.c2:
+            raise ApiFault(
+                400,
+                f"Requested writing within range [{rng}], but tried writing to column "
+                f"[{column_letters(span.c1 + ncols - 1)}]",
+            )
+        _grid_check(Span(span.sheet, span.r1, span.c1, span.r1, span.c1), rows=nrows, cols=ncols)
+        cells = 0
+        for i, row in enumerate(values):
+            for j, value in enumerate(row):
+                cells += 1
+                if value is not None:
+                    span.sheet._put(span.r1 - 1 + i, span.c1 - 1 + j, value, input_option == "USER_ENTERED")
+        answer: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
+        if nrows:
+            written = Span(span.sheet, span.r1, span.c1, span.r1 + nrows - 1, span.c1 + max(ncols, 1) - 1)
+            answer.update(updatedRange=written.a1(), updatedRows=nrows, updatedColumns=ncols, updatedCells=cells)
+        else:
+            answer["updatedRange"] = span.a1()
+        return answer
+
+    def _values_update(self, book: Spreadsheet, query: dict, payload: Any, rng: str) -> Any:
+        answer = self._write(book, rng, payload.get("values", []), _one(query, "valueInputOption", ""),
+                             payload.get("majorDimension", "ROWS"))
+        if _flag(query, "includeValuesInResponse") and "updatedRows" in answer:
+            answer["updatedData"] = self._value_range(book.resolve(answer["updatedRange"]), query)
+        return answer
+
+    def _values_batch_update(self, book: Spreadsheet, _: dict, payload: Any) -> Any:
+        option = payload.get("valueInputOption", "")
+        saved = _snapshot(book)
+        responses = []
+        try:
+            # Google validates every range before writing any; check all, then write.
+            for entry in payload.get("data", []):
+                book.resolve(entry.get("range", ""))
+            for entry in payload.get("data", []):
+                responses.append(self._write(book, entry["range"], entry.get("values", []), option,
+                                             entry.get("majorDimension", "ROWS")))
+        except ApiFault:
+            _restore(book, saved)
+            raise
+        updated = [r for r in responses if "updatedRows" in r]
+        answer: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
+        if updated:
+            answer.update(
+                totalUpdatedRows=sum(r["updatedRows"] for r in updated),
+                totalUpdatedColumns=max(r["updatedColumns"] for r in updated),
+                totalUpdatedCells=sum(r["updatedCells"] for r in updated),
+                totalUpdatedSheets=len({r["updatedRange"].rpartition("!")[0] for r in updated}),
+            )
+        answer["responses"] = responses
+        return answer
+
+    def _values_append(self, book: Spreadsheet, query: dict, payload: Any, rng: str) -> Any:
+        span = book.resolve(rng)
+        values = payload.get("values", [])
+        used_rows, _ = span.sheet.used()
+        start = max(used_rows + 1, span.r1)
+        need = start - 1 + len(values)
+        if _one(query, "insertDataOption", "OVERWRITE") == "INSERT_ROWS" or need > span.sheet.rows:
+            span.sheet.rows = max(span.sheet.rows, need)
+        target = Span(span.sheet, start, span.c1, None, None)
+        update = self._write(book, target.a1().split(":")[0], values, _one(query, "valueInputOption", ""))
+        table = Span(span.sheet, 1, span.c1, used_rows or 1, span.c1 + max(len(v) for v in values or [[0]]) - 1)
+        return {"spreadsheetId": book.spreadsheet_id, "tableRange": table.a1(), "updates": update} if used_rows \
+            else {"spreadsheetId": book.spreadsheet_id, "updates": update}
+
+    def _clear(self, span: Span) -> str:
+        r1, c1, r2, c2 = span.clipped()
+        for key in [k for k in span.sheet.cells if r1 - 1 <= k[0] < r2 and c1 - 1 <= k[1] < c2]:
+            cell = span.sheet.cells[key]
+            if cell.number_format:  # clearing values keeps formats, as Google does
+                span.sheet.cells[key] = Cell(number_format=cell.number_format)
+            else:
+                del span.sheet.cells[key]
+        return span.a1()
+
+    def _values_clear(self, book: Spreadsheet, _: dict, __: Any, rng: str) -> Any:
+        return {"spreadsheetId": book.spreadsheet_id, "clearedRange": self._clear(book.resolve(rng))}
+
+    def _values_batch_clear(self, book: Spreadsheet, _: dict, payload: Any) -> Any:
+        spans = [book.resolve(r) for r in payload.get("ranges", [])]
+        return {"spreadsheetId": book.spreadsheet_id, "clearedRanges": [self._clear(s) for s in spans]}
+
+
+def _one(query: dict, name: str, default: str) -> str:
+    values = query.get(name)
+    return str(values[0]) if values else default
+
+
+def _flag(query: dict, name: str) -> bool:
+    return _one(query, name, "false").lower() == "true"
+
+
+def _call_hook(action: Callable[..., Any], request: Request) -> None:
+    try:
+        takes_request = bool(inspect.signature(action).parameters)
+    except (TypeError, ValueError):
+        takes_request = False
+    action(request) if takes_request else action()
+
+
+_Snapshot = tuple[list[Sheet], list[tuple[Sheet, str, int, int, dict, list]]]
+
+
+def _snapshot(book: Spreadsheet) -> _Snapshot:
+    """Enough state to undo a failed batch; cells are replaced, never mutated, so a dict copy will do."""
+    return list(book.sheets), [(s, s.title, s.rows, s.cols, dict(s.cells), list(s.merges)) for s in book.sheets]
+
+
+def _restore(book: Spreadsheet, saved: _Snapshot) -> None:
+    sheets, states = saved
+    book.sheets[:] = sheets
+    for sheet, title, rows, cols, cells, merges in states:
+        sheet.title, sheet.rows, sheet.cols, sheet.cells, sheet.merges = title, rows, cols, cells, merges
+
+
+class _Adapter(BaseAdapter):
+    def __init__(self, fake: FakeSheets):
+        super().__init__()
+        self.fake = fake
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        status, body = self.fake.handle(request.method or "GET", request.url or "", request.body)
+        response = requests.Response()
+        response.status_code = status
+        response.reason = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+                           429: "Too Many Requests"}.get(status, "Error")
+        response.headers["Content-Type"] = "application/json; charset=UTF-8"
+        response._content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        response.encoding = "utf-8"
+        response.url = request.url or ""
+        response.request = request
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+class _Refuse(BaseAdapter):
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        host = urlsplit(request.url or "").netloc
+        raise UnexpectedRequest(f"the fake Sheets API refuses a request to {host}: tests never leave the machine")
+
+    def close(self) -> None:
+        pass
