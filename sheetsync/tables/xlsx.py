@@ -60,7 +60,10 @@ class _Loaded:
     workbook: Workbook
     data: bytes
     notes: list[str]
+    #: Per tab: cell reference -> (type, saved value) of its formula cells, parsed on demand.
     cached: dict[str, dict[str, tuple[str, str | None]]] = field(default_factory=dict)
+    #: Per tab: rightmost column holding a value, once known.
+    widths: dict[str, int] = field(default_factory=dict)
 
 
 class XlsxTable(Table):
@@ -90,11 +93,14 @@ class XlsxTable(Table):
         while header and not header[-1]:
             header.pop()
         width = len(header)
+        used = width
         data: list[tuple[CellValue, ...]] = []
         for cells in rows[1:]:
             values = [self._value(loaded, ws, c) for c in cells[:width]]
             values += [None] * (width - len(values))
             data.append(tuple(values))
+            used = max(used, _rightmost(cells, width))
+        loaded.widths[ws.title] = max(used, _rightmost(rows[0], width))
         while data and all(v is None for v in data[-1]):
             data.pop()
         notes = list(loaded.notes) + self._merge_notes(ws)
@@ -123,10 +129,10 @@ class XlsxTable(Table):
                 for r in range(2, ws.max_row + 1)
             )
 
-        width = max(
-            (cell.column for row in ws.iter_rows() for cell in row if cell.value is not None),
-            default=0,
-        )
+        width = loaded.widths.get(ws.title)
+        if width is None:
+            width = max((_rightmost(row, 0) for row in ws.iter_rows()), default=0)
+            loaded.widths[ws.title] = width
         return Columns(header=header, keys=column(key_column), anchors=column(anchor_column), width=width)
 
     def _write_cells(self, cells: Sequence[CellWrite], tab: Tab | None) -> list[str]:
@@ -142,6 +148,8 @@ class XlsxTable(Table):
                 )
                 continue
             _set_text(target, c.value)
+            if c.value and c.col > loaded.widths.get(ws.title, c.col):
+                loaded.widths[ws.title] = c.col
         if tab is not None:
             self._replace_tab(loaded.workbook, ws, tab)
         self._save(loaded)
@@ -234,9 +242,15 @@ class XlsxTable(Table):
         value = cell.value
         if value is None:
             return None
-        if cell.data_type == "f" or isinstance(value, (ArrayFormula, DataTableFormula)):
+        kind = cell.data_type
+        # The common cases first: this runs once per cell of the sheet.
+        if kind == "s" and isinstance(value, str):
+            return _text(value) or None
+        if kind in ("n", "b"):
+            return value
+        if kind == "f" or isinstance(value, (ArrayFormula, DataTableFormula)):
             return self._cached(loaded, ws, cell)
-        if cell.data_type == "e":
+        if kind == "e":
             return _error(cell.coordinate, str(value))
         return _plain(value, cell.number_format)
 
@@ -357,6 +371,14 @@ def _set_text(cell, value: str) -> None:
         return
     cell.value = text
     cell.data_type = "s"
+
+
+def _rightmost(cells: Sequence, start: int) -> int:
+    """1-based column of the last cell holding a value, looking only right of `start` cells."""
+    for i in range(len(cells) - 1, start - 1, -1):
+        if cells[i].value is not None:
+            return i + 1
+    return start
 
 
 def _text(raw: str) -> str:
