@@ -43,6 +43,11 @@ _LINE_BREAKS = {ord("\u2028"): "\n", ord("\u2029"): "\n", ord("\r"): "\n", ord("
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
+# No cell value we read is meaningfully longer; this also keeps int() and str() away from
+# Python's limit on converting huge numbers.
+_MAX_DIGITS = 100
+
+
 def _unreadable(value: Unreadable) -> CellError:
     reason = show(value.reason, limit=60) if value.reason else "no value"
     return CellError(f"The cell cannot be read ({reason}); fix the formula or type the value itself.")
@@ -65,6 +70,8 @@ def plain_text(value: CellValue) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int):
+        if abs(value) >= 10**_MAX_DIGITS:  # str() itself refuses ints past ~4300 digits
+            raise CellError(f"The cell holds a number over {_MAX_DIGITS} digits long; type the value itself.")
         return str(value)
     if isinstance(value, float):
         return _finite_number_text(value)
@@ -88,6 +95,8 @@ def parse_text(value: CellValue, *, multiline: bool = False) -> str:
 
 def show(value: object, *, limit: int = 40) -> str:
     """A cell value quoted for a one-line message: cleaned, collapsed and cut short."""
+    if isinstance(value, int) and abs(value) >= 10**_MAX_DIGITS:
+        return f"a number over {_MAX_DIGITS} digits long"
     try:
         text = plain_text(value)  # type: ignore[arg-type]
     except CellError:
@@ -146,7 +155,10 @@ def parse_target_ids(value: CellValue) -> tuple[int, ...]:
             if re.fullmatch(r"#?[0-9]*\.[0-9]+", part):
                 raise CellError(f"{show(part)} is not a whole number; {_IDS_HINT}.")
             raise CellError(f"{show(part)} is not a site ID; {_IDS_HINT}.")
-        ids.append(_one_id(int(match.group(1)), part))
+        digits = match.group(1).lstrip("0") or "0"
+        if len(digits) > _MAX_DIGITS:
+            raise CellError(f"{show(part)} is too large to be a site ID; {_IDS_HINT}.")
+        ids.append(_one_id(int(digits), part))
     return tuple(ids)
 
 
@@ -325,6 +337,8 @@ def parse_date(value: CellValue) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, int) and abs(value) >= 10**_MAX_DIGITS:
+        raise CellError(f"The cell holds a very long number, not a date; {_DATE_HINT}.")
     if isinstance(value, (int, float)):
         return _from_serial(float(value))
     text = parse_text(value)

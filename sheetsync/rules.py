@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import html
 import re
 
 from . import columns as C
@@ -36,12 +37,17 @@ MAX_TITLE_WORDS = 50
 MAX_BODY_WORDS = 400
 MAX_URLS = 5
 
-_TAG = re.compile(r"<[^>]*>")
+# A tag cannot contain "<": this keeps a stray "<" in text from swallowing the words after
+# it, and keeps the scan linear on cells full of "<".
+_TAG = re.compile(r"<[^<>]*>")
 
 
 def count_words(text: str) -> int:
-    """Words as the server counts them: whitespace-separated, after stripping HTML tags."""
-    return len(_TAG.sub("", text).split())
+    """Words as the server counts them: whitespace-separated, HTML tags and entities removed.
+
+    A tag separates words ("one<br>two" is two words), as it does for a reader.
+    """
+    return len(html.unescape(_TAG.sub(" ", text)).split())
 
 
 def derive_name(row: ArticleRow) -> str:
@@ -216,8 +222,16 @@ def _check_schedule(check: _Checker, today: dt.date) -> None:
                 f"Schedule till ({end}) is more than one month ahead; pick {latest} or earlier.",
             )
     elif start is not None and check.wants(C.SCHEDULE_FROM) and check.wants(C.SCHEDULE_TILL):
-        # Without a till the API publishes by from + 1 day, which must fit the month too.
-        if start + dt.timedelta(days=1) > latest:
+        # Without a till the API publishes by from + 1 day, which must fit between today and
+        # one month ahead like any till.
+        default_till = start + dt.timedelta(days=1)
+        if default_till < today:
+            check.add(
+                C.SCHEDULE_FROM,
+                f"Schedule from ({start}) is in the past, so the default end ({default_till}) is too; "
+                f"set it to {today} or later, or fill in schedule till.",
+            )
+        elif default_till > latest:
             check.add(
                 C.SCHEDULE_FROM,
                 f"Schedule from ({start}) is too far ahead: publishing must end by {latest}, "

@@ -203,7 +203,7 @@ def _raw_text(value: CellValue) -> str:
     try:
         return plain_text(value)
     except CellError:
-        return str(value)
+        return ""  # nan, huge numbers: no title a re-read could match anyway
 
 
 def _read_row(number: int, cells: Sequence[CellValue], hm: HeaderMap) -> ArticleRow:

@@ -51,6 +51,8 @@ def test_target_ids_accepted(raw, expected):
         (dt.date(2025, 5, 18), "date"),
         ("²", "not a site ID"),
         (10**30, "too large"),
+        pytest.param("9" * 100_000, "too large", id="100k-digit-text"),
+        pytest.param(10**5000, "over 100 digits long is too large", id="5000-digit-int"),
         (Unreadable("#REF!"), "#REF!"),
     ],
 )

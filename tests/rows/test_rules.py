@@ -64,6 +64,9 @@ def test_a_good_row_has_no_problems():
         ("<p>Two</p> <b>words</b>", 2),
         ("<p></p>", 0),
         ("line\nbreak\ttab", 3),
+        ("one<br>two", 2),
+        ("a < b and <i>c</i>", 5),
+        ("one&nbsp;two &amp; three", 4),
         ('<a href="https://x.com/a b">link text</a>', 2),
     ],
 )
@@ -188,6 +191,7 @@ def test_every_bad_target_is_reported():
         (None, dt.date(2025, 6, 18)),
         (dt.date(2025, 6, 17), None),  # default till = from + 1 day = the last allowed day
         (dt.date(2025, 5, 1), dt.date(2025, 5, 20)),  # from in the past is fine: it starts now
+        (dt.date(2025, 5, 17), None),  # default till = today
     ],
 )
 def test_schedules_accepted(start, end):
@@ -206,6 +210,9 @@ def test_schedules_accepted(start, end):
         (dt.date(2025, 6, 18), None, "schedule_from",
          "Schedule from (2025-06-18) is too far ahead: publishing must end by 2025-06-18, one month "
          "from today; pick 2025-06-17 or earlier."),
+        (dt.date(2025, 5, 1), None, "schedule_from",
+         "Schedule from (2025-05-01) is in the past, so the default end (2025-05-02) is too; "
+         "set it to 2025-05-18 or later, or fill in schedule till."),
     ],
 )  # fmt: skip
 def test_schedules_rejected(start, end, column, message):
