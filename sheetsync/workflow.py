@@ -257,7 +257,7 @@ def _sync(
     key_rows = {o.key: o for o in ctx.outcomes.values()}
     for key, why in writer.lost.items():
         o = key_rows.get(key)
-        if o is None:
+        if o is None or o.action == "skipped":  # already says why and what to do
             continue
         o.attention = True
         extra = f" (task {o.task_id} is safe on BacklinkBase; the next sync writes it)" if o.task_id else ""

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import World
+from .helpers import World, backend_handle
 
 
 @pytest.fixture
@@ -13,5 +13,10 @@ def world(tmp_path):
 
 
 @pytest.fixture(params=["xlsx", "gsheets"])
-def backend_name(request):
-    return request.param
+def backend(request, tmp_path):
+    """The tables contract suite's handle on a real backend (an .xlsx file or the Sheets fake)."""
+    handle = backend_handle(request.param, tmp_path)
+    yield handle
+    close = getattr(handle, "close", None)
+    if close:
+        close()
