@@ -41,6 +41,7 @@ class Runtime:
     interactive: Callable[[], bool] = _stdin_is_terminal
     sleep: Callable[[float], None] = time.sleep
     stderr_is_terminal: Callable[[], bool] = lambda: sys.stderr.isatty()
+    clock: Any = None  # the demo emulator's base clock; None = real time
 
 
 @dataclass
@@ -292,26 +293,31 @@ class _Spending:
 
 
 @contextmanager
-def _progress_reporter(enabled: bool) -> Iterator[Callable[[Any], None] | None]:
-    """A rich progress bar on stderr for long runs; None (quiet) when stderr is not a terminal."""
+def _progress_reporter(enabled: bool, rate_limit: int) -> Iterator[Callable[[Any], None] | None]:
+    """A rich progress bar on stderr for long runs; None (quiet) when stderr is not a terminal.
+
+    The ETA is never shorter than what the rate limit allows: each remaining row of a push or
+    pull costs about one request, and at most `rate_limit` go out a minute.
+    """
     if not enabled:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     bars = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=Console(stderr=True), transient=True,
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[eta]}"), console=Console(stderr=True), transient=True,
     )
     tasks: dict[str, Any] = {}
 
     def update(event: Any) -> None:
-        phase = str(getattr(event, "phase", "") or "working")
-        total = getattr(event, "total", None)
-        done = getattr(event, "done", 0)
-        if phase not in tasks:
-            tasks[phase] = bars.add_task(phase, total=total)
-        bars.update(tasks[phase], completed=done, total=total)
+        stage, done, total = str(event.stage), int(event.done), int(event.total)
+        if stage not in tasks:
+            tasks[stage] = bars.add_task(stage, total=total, eta="")
+        task_id = tasks[stage]
+        bars.update(task_id, completed=done, total=total)
+        eta = render.eta_seconds(done, total, bars.tasks[task_id].time_remaining, rate_limit)
+        bars.update(task_id, eta=f"ETA {eta:.0f} s" if done < total else "done")
 
     with bars:
         yield update
@@ -356,7 +362,7 @@ def _run(
     journal = _journal(settings)
     show_progress = mode in ("sync", "push", "pull") and not _state().as_json and _runtime().stderr_is_terminal()
     try:
-        with _open(sheet, settings) as table, _progress_reporter(show_progress) as progress:
+        with _open(sheet, settings) as table, _progress_reporter(show_progress, settings.rate_limit) as progress:
             return run(table, client, options, mode=mode, journal=journal, confirm=confirm, progress=progress)
     finally:
         if journal is not None:
@@ -581,10 +587,14 @@ def _demo_step(kind: str, value: Any) -> None:
     elif kind == "report":
         from .demo import unfinished
 
+        value, now = value
         done = sum(1 for o in value.rows if getattr(o, "task_id", "")) - len(unfinished(value))
         total = sum(1 for o in value.rows if getattr(o, "task_id", ""))
         spent = getattr(value, "spent", 0) or 0
-        _out(f"  {done}/{total} submitted rows finished" + (f"; {spent} credit(s) spent" if spent else ""))
+        _out(
+            f"  {now:%a %d %b %H:%M} (emulated): {done}/{total} submitted rows finished"
+            + (f"; {spent} credit(s) spent" if spent else "")
+        )
 
 
 @cli.command()
@@ -608,6 +618,7 @@ def demo(output: Path | None, speed: float | None) -> None:
         speed=speed or demo_module.DEFAULT_SPEED,
         say=_demo_step,
         sleep=_runtime().sleep,
+        base_clock=_runtime().clock,
     )
     final = result.final
     # The demo sheet holds deliberate mistakes, so its report always has rows needing

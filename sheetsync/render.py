@@ -199,3 +199,14 @@ def sheet_rows_table(rows: Sequence[Mapping[str, str]], *, title: str | None = N
             row.get("progress", ""), Text(detail),
         )
     return table
+
+
+def eta_seconds(done: int, total: int, observed: float | None, rate_limit: int) -> float:
+    """Seconds left: the observed pace, but never faster than the rate limit allows.
+
+    Each remaining row costs about one request and at most `rate_limit` go out a minute
+    (0 = no limit), so early, fast requests do not promise an ETA the limiter will break.
+    """
+    remaining = max(total - done, 0)
+    floor = remaining * 60.0 / rate_limit if rate_limit else 0.0
+    return max(observed or 0.0, floor)

@@ -1,0 +1,72 @@
+"""The demo end to end, in-process: emulator, sync until every placement finished, final table."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from sheetsync import columns as C
+from sheetsync.cli import Runtime, cli
+from sheetsync.demo import DEMO_CREDITS, DEMO_START, sheet_rows
+from sheetsync.emulator import FakeClock
+
+
+def demo_runtime(tmp_path):
+    clock = FakeClock(start=DEMO_START)
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.advance(seconds)  # the demo's real-time wait passes on the fake base clock
+
+    # A fresh HOME-like env: the demo needs no token and must not read the caller's settings.
+    runtime = Runtime(env={}, folder=tmp_path, interactive=lambda: False, sleep=sleep,
+                      stderr_is_terminal=lambda: False, clock=clock)
+    return runtime, slept
+
+
+def test_demo_runs_the_whole_loop_and_prints_the_final_rows(tmp_path):
+    runtime, slept = demo_runtime(tmp_path)
+    output = tmp_path / "out" / "demo.xlsx"
+    result = CliRunner().invoke(cli, ["demo", "--output", str(output)], obj=runtime, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "is up" in text
+    assert f"Balance: {DEMO_CREDITS} credits." in text
+    assert "Site catalogue" in text and "greenleafjournal.com" in text
+    assert "4/4 submitted rows finished" in text
+    assert "after the demo" in text and "Published" in text
+    assert slept, "the demo waited between refreshes"
+
+    rows = {int(r["row"]): r for r in sheet_rows(output)}
+    for row in (2, 3, 4, 5):
+        assert rows[row]["status"] in ("Published", "Failed")
+        assert rows[row]["progress"]
+    assert any(rows[r]["result_urls"].startswith("http://127.0.0.1:") for r in (2, 3, 4, 5))
+    assert "2 words" in rows[6]["notes"] and "9999" in rows[8]["notes"]
+    assert rows[10]["status"] == ""  # not ready: left alone
+    # The committed sample is untouched; the copy carries the tool's columns.
+    header = [c.value for c in load_workbook(output)["Articles"][1]]
+    assert C.TASK_ID in header and C.ROW_KEY in header
+
+
+def test_demo_json_document(tmp_path):
+    runtime, _ = demo_runtime(tmp_path)
+    output = tmp_path / "demo.xlsx"
+    result = CliRunner().invoke(cli, ["demo", "--json", "--output", str(output), "--speed", "50000"], obj=runtime)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["finished"] is True
+    assert doc["credits_before"] - doc["credits_after"] == 8
+    assert doc["output"] == str(output)
+    assert {r["row"] for r in doc["sheet"]} >= {"2", "10"}
+    assert doc["exit_code"] == 0
+
+
+def test_demo_rejects_a_silly_speed(tmp_path):
+    runtime, _ = demo_runtime(tmp_path)
+    result = CliRunner().invoke(cli, ["demo", "--speed", "-5", "--output", str(tmp_path / "d.xlsx")], obj=runtime)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ") and "--speed" in result.stderr
