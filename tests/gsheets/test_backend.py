@@ -1,0 +1,306 @@
+"""The Google Sheets backend against the fake Sheets API, through the real gspread client."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+import requests
+
+from sheetsync.errors import ConfigError, TableError
+from sheetsync.tables import open_table
+from sheetsync.tables.base import RowWrite, Tab, Unreadable, WriteBack
+from sheetsync.tables.gsheets import CELL_LIMIT, RetryPolicy, open_google_sheet, parse_spec
+from sheetsync.testing.fake_sheets import FakeSheets
+
+HEADER = ["title", "body", "row_key", "status"]
+EMAIL = "sync-bot@example-project.iam.gserviceaccount.com"
+
+
+class Sleeps(list):
+    """Records the waits a retry would make, and waits for none of them."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def fake():
+    return FakeSheets()
+
+
+@pytest.fixture
+def book(fake):
+    sid = fake.create_spreadsheet("Queue", ["Articles", "Notes"])
+    fake.sheet(sid, "Notes").set_cell(1, 1, "kept")
+    return sid
+
+
+@pytest.fixture
+def sleeps():
+    return Sleeps()
+
+
+@pytest.fixture
+def open_sheet(fake, book, sleeps):
+    def opener(spec: str | None = None, worksheet: str | None = None, **options):
+        options.setdefault("retry", RetryPolicy(sleep=sleeps, random=lambda: 0.5))
+        return open_google_sheet(spec or book, worksheet, client=fake.client(), **options)
+
+    return opener
+
+
+def seed(fake, book, rows, tab="Articles"):
+    sheet = fake.sheet(book, tab)
+    for r, values in enumerate(rows, start=1):
+        for c, value in enumerate(values, start=1):
+            if value is not None:
+                sheet.set_cell(r, c, value)
+    return sheet
+
+
+def statuses(n: int, status: str = "Published") -> WriteBack:
+    return WriteBack("row_key", "title", tuple(RowWrite(f"k{i}", {"status": status}, i + 2) for i in range(n)))
+
+
+# --- request budget ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [3, 2_000])
+def test_a_read_and_write_back_cycle_costs_three_requests_whatever_the_rows(fake, book, open_sheet, n):
+    seed(fake, book, [HEADER] + [[f"Title {i}", "body", f"k{i}"] for i in range(n)])
+    fake.sheet(book, "Articles").rows = n + 1
+    table = open_sheet()
+    for _ in range(2):
+        fake.reset_counts()
+        grid = table.read()
+        table.write(statuses(n))
+        assert fake.counts == {"spreadsheets.get": 1, "values.batchGet": 1, "values.batchUpdate": 1}
+    assert len(grid.rows) == n
+    assert all(row[3] == "Published" for row in fake.sheet(book, "Articles").values()[1:])
+
+
+def test_growing_the_grid_and_creating_the_tab_cost_one_extra_request_only_the_first_time(fake, book, open_sheet):
+    wide = [f"c{i}" for i in range(26)]
+    seed(fake, book, [wide + [], ["Alpha"] + [""] * 25])
+    table = open_sheet()
+    tab = Tab("Placements", ("row_key", "site_id"), (("k1", "7"),))
+    write = WriteBack("row_key", "c0", (RowWrite("k1", {"status": "Queued"}, 2, new_key=True, anchor="Alpha"),), tab=tab)
+    table.read()
+    fake.reset_counts()
+    table.write(write)
+    assert fake.counts == {"values.batchGet": 1, "spreadsheets.batchUpdate": 1, "values.batchUpdate": 1}
+    assert fake.sheet(book, "Articles").values()[1][26:] == ["k1", "Queued"]
+    assert fake.sheet(book, "Placements").values() == [["row_key", "site_id"], ["k1", "7"]]
+
+    fake.reset_counts()
+    table.read()
+    table.write(WriteBack("row_key", "c0", (RowWrite("k1", {"status": "Published"}, 2),), tab=tab))
+    assert fake.counts == {"spreadsheets.get": 1, "values.batchGet": 1, "values.batchUpdate": 1}
+
+
+def test_a_placements_tab_larger_than_its_grid_grows_once(fake, book, open_sheet):
+    seed(fake, book, [HEADER, ["Alpha", "a", "k0"]])
+    fake.add_sheet(book, "Placements", rows=5, cols=2)
+    table = open_sheet()
+    table.read()
+    rows = tuple((f"k{i}", str(i)) for i in range(50))
+    table.write(WriteBack("row_key", "title", (), tab=Tab("Placements", ("row_key", "site_id"), rows)))
+    placements = fake.sheet(book, "Placements")
+    assert len(placements.values()) == 51 and placements.rows >= 51
+    assert fake.counts["spreadsheets.batchUpdate"] == 1
+
+
+def test_writes_are_raw_text_never_user_entered(fake, book, open_sheet):
+    seed(fake, book, [HEADER, ["Alpha", "a", "k0"]])
+    table = open_sheet()
+    table.read()
+    table.write(WriteBack("row_key", "title", (RowWrite("k0", {"status": "=HYPERLINK(1)", "notes": "2025-01-01"}, 2),)))
+    writes = [r for r in fake.log if r.kind not in ("spreadsheets.get", "values.batchGet")]
+    assert {r.kind for r in writes} <= {"values.batchUpdate", "spreadsheets.batchUpdate"}
+    assert all(r.body["valueInputOption"] == "RAW" for r in writes if r.kind == "values.batchUpdate")
+    sheet = fake.sheet(book, "Articles")
+    assert sheet.cell(2, 4).formula is None and sheet.cell(2, 4).value == "=HYPERLINK(1)"
+    assert sheet.cell(2, 5).value == "2025-01-01" and sheet.cell(2, 5).number_format is None
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def test_dates_read_as_dates_and_other_numbers_stay_numbers(fake, book, open_sheet):
+    sheet = seed(fake, book, [["title", "from", "at", "serial", "price"]])
+    sheet.set_cell(2, 1, "Dated")
+    sheet.set_cell(2, 2, dt.date(2025, 3, 14))
+    sheet.set_cell(2, 3, dt.datetime(2025, 3, 14, 9, 30))
+    sheet.set_cell(2, 4, 45730)
+    sheet.set_cell(2, 5, 45730.5, number_format="CURRENCY")
+    assert open_sheet().read().rows == (("Dated", dt.date(2025, 3, 14), dt.datetime(2025, 3, 14, 9, 30), 45730, 45730.5),)
+
+
+def test_error_cells_are_unreadable_and_formulas_read_as_their_values(fake, book, open_sheet):
+    sheet = seed(fake, book, [["title", "ids", "sum"], ["Alpha"]])
+    sheet.set_cell(2, 2, None, formula="=Other!A1", error="REF")
+    sheet.set_cell(2, 3, 3, formula="=1+2")
+    row = open_sheet().read().rows[0]
+    assert isinstance(row[1], Unreadable) and "#REF!" in str(row[1])
+    assert row[2] == 3
+
+
+def test_merged_cells_read_top_left_with_a_note(fake, book, open_sheet):
+    sheet = seed(fake, book, [HEADER, ["Alpha", "wide", None, None], ["Bravo"]])
+    sheet.merge(2, 2, 3, 3)
+    grid = open_sheet().read()
+    assert grid.rows[0][1] == "wide" and grid.rows[1][1] is None
+    assert any("B2:C3" in note and "merged" in note for note in grid.notes)
+
+
+def test_control_characters_are_stripped_but_tabs_and_newlines_kept(fake, book, open_sheet):
+    seed(fake, book, [["ti\x07tle"], ["a\x00b\tc\nd\x1b"]])
+    grid = open_sheet().read()
+    assert grid.header == ("title",) and grid.rows == (("ab\tc\nd",),)
+
+
+def test_values_over_the_cell_limit_are_cut_with_a_note(fake, book, open_sheet):
+    seed(fake, book, [HEADER, ["Alpha", "a", "k0"]])
+    table = open_sheet()
+    table.read()
+    result = table.write(WriteBack("row_key", "title", (RowWrite("k0", {"status": "x" * (CELL_LIMIT + 10)}, 2),)))
+    assert len(fake.sheet(book, "Articles").cell(2, 4).value) == CELL_LIMIT
+    assert any("Row 2, column status" in note and "50,000" in note for note in result.notes)
+
+
+# --- which tab -----------------------------------------------------------------------------
+
+
+def test_the_tab_comes_from_its_title_then_the_url_gid_then_the_first_tab(fake, book, open_sheet):
+    seed(fake, book, [["title"], ["from articles"]])
+    notes = fake.sheet(book, "Notes")
+    url = f"https://docs.google.com/spreadsheets/d/{book}/edit#gid={notes.sheet_id}"
+    assert open_sheet(url).read().header == ("kept",)
+    assert open_sheet(url, "Articles").read().rows == (("from articles",),)
+    assert open_sheet().read().rows == (("from articles",),)
+    with pytest.raises(TableError, match=r"no tab with gid 999; its tabs are 'Articles', 'Notes'"):
+        open_sheet(f"https://docs.google.com/spreadsheets/d/{book}/edit#gid=999").read()
+
+
+def test_identity_names_the_spreadsheet_and_the_sheet_id(fake, book, open_sheet):
+    url = f"https://docs.google.com/spreadsheets/d/{book}/edit#gid=0"
+    assert open_sheet(url).identity == f"gsheets:{book}#0"
+    assert fake.total == 0  # known from the URL: no request
+    table = open_sheet(None, "Notes")
+    table.read()
+    assert table.identity == f"gsheets:{book}#{fake.sheet(book, 'Notes').sheet_id}"
+
+
+def test_open_table_dispatches_urls_and_keys_here(fake, book):
+    table = open_table(f"https://docs.google.com/spreadsheets/d/{book}/edit", client=fake.client())
+    assert table.read().header == ()
+    assert parse_spec(book) == (book, None)
+    with pytest.raises(TableError, match="not a Google Sheets URL"):
+        parse_spec("https://docs.google.com/document/d/abc")
+
+
+# --- people editing meanwhile --------------------------------------------------------------
+
+
+def test_rows_inserted_between_the_read_and_the_write_do_not_shift_the_values(fake, book, open_sheet):
+    sheet = seed(fake, book, [HEADER, ["Alpha", "a", "k0"], ["Bravo", "b", "k1"]])
+    table = open_sheet()
+    table.read()
+    fake.on_next_request(lambda: sheet.insert_row(2, ["Inserted"]), kind="values.batchGet")
+    table.write(statuses(2))
+    assert sheet.values()[1:] == [["Inserted"], ["Alpha", "a", "k0", "Published"], ["Bravo", "b", "k1", "Published"]]
+
+
+def test_a_column_moved_meanwhile_costs_one_more_re_read_and_lands_right(fake, book, open_sheet):
+    sheet = seed(fake, book, [HEADER, ["Alpha", "a", "k0"]])
+    table = open_sheet()
+    table.read()
+
+    def move_key_column_first():  # a person drags row_key to column A
+        sheet.cells = {(r, {2: 0, 0: 1, 1: 2}.get(c, c)): v for (r, c), v in sheet.cells.items()}
+
+    fake.on_next_request(move_key_column_first, kind="values.batchGet")
+    fake.reset_counts()
+    result = table.write(statuses(1))
+    assert result.written == ("k0",)
+    assert sheet.values() == [["row_key", "title", "body", "status"], ["k0", "Alpha", "a", "Published"]]
+    assert fake.counts == {"values.batchGet": 2, "values.batchUpdate": 1}
+
+
+# --- failures ------------------------------------------------------------------------------
+
+
+def test_429_and_5xx_are_retried_with_capped_jittered_backoff(fake, book, open_sheet, sleeps):
+    seed(fake, book, [HEADER])
+    fake.fail_next(2, status=429)
+    fake.fail_next(1, status=503)
+    assert open_sheet().read().header == tuple(HEADER)
+    assert fake.counts["spreadsheets.get"] == 4
+    assert sleeps == [1.5, 3.0, 6.0]  # base 2 doubling, half fixed + half jitter (random=0.5)
+
+
+def test_retries_stop_at_the_cap_and_say_what_to_do(fake, book, open_sheet, sleeps):
+    fake.fail_next(10, status=429)
+    with pytest.raises(TableError, match=r"429 .* after 6 tries; wait a minute and run again"):
+        open_sheet().read()
+    assert len(sleeps) == 5 and max(sleeps) <= 32
+    jittered = RetryPolicy(random=iter([0.0, 0.999]).__next__)
+    assert 16 <= jittered.delay(10) < jittered.delay(10) <= 32
+
+
+def test_other_4xx_are_not_retried(fake, book, open_sheet, sleeps):
+    fake.fail_next(1, status=400)
+    with pytest.raises(TableError, match="HTTP 400"):
+        open_sheet().read()
+    assert fake.total == 1 and sleeps == []
+
+
+def test_creating_the_tab_is_not_repeated_after_a_5xx(fake, book, open_sheet, sleeps):
+    seed(fake, book, [HEADER, ["Alpha", "a", "k0"]])
+    table = open_sheet()
+    table.read()
+    fake.on_next_request(lambda: fake.fail_next(1, status=503), kind="spreadsheets.batchUpdate")
+    with pytest.raises(TableError, match="HTTP 503"):
+        table.write(WriteBack("row_key", "title", (), tab=Tab("Placements", ("a",), ())))
+    assert fake.counts["spreadsheets.batchUpdate"] == 1
+
+
+def test_transport_errors_are_retried_then_reported_without_urls(fake, book, open_sheet, sleeps):
+    def drop(request):
+        raise requests.ConnectionError(f"connection reset while sending {request.url}")
+
+    for _ in range(6):
+        fake.on_next_request(drop)
+    with pytest.raises(TableError) as caught:
+        open_sheet().read()
+    assert "ConnectionError" in str(caught.value) and "https://" not in str(caught.value)
+    assert len(sleeps) == 5
+
+
+def test_unshared_or_missing_sheets_name_the_account_to_share_with(fake, book, open_sheet, tmp_path):
+    key = tmp_path / "key.json"
+    key.write_text(json.dumps({"type": "service_account", "client_email": EMAIL}))
+    fake.book(book).shared = False
+    with pytest.raises(TableError, match=f"share the sheet with {EMAIL} as Editor"):
+        open_sheet(credentials=str(key)).read()
+    with pytest.raises(TableError, match=f"found no spreadsheet {'x' * 30}.*share the sheet with {EMAIL}"):
+        open_sheet("x" * 30, credentials=str(key)).read()
+
+
+def test_no_credentials_is_a_config_error_saying_how_to_provide_them(book, tmp_path):
+    with pytest.raises(ConfigError, match="--credentials .* GOOGLE_APPLICATION_CREDENTIALS"):
+        open_google_sheet(book, env={}, gspread_dir=tmp_path)
+    with pytest.raises(ConfigError, match="does not exist"):
+        open_google_sheet(book, env={"GOOGLE_APPLICATION_CREDENTIALS": str(tmp_path / "nope.json")})
+    (tmp_path / "odd.json").write_text("{}")
+    with pytest.raises(ConfigError, match="neither a service-account key"):
+        open_google_sheet(book, credentials=str(tmp_path / "odd.json"))
+
+
+def test_every_error_message_is_one_line(fake, book, open_sheet):
+    fake.fail_next(1, status=400)
+    with pytest.raises(TableError) as caught:
+        open_sheet().read()
+    assert "\n" not in str(caught.value)
