@@ -76,7 +76,7 @@ def _plural(count: int, word: str) -> str:
 class _Checker:
     def __init__(self, row: ArticleRow):
         self.row = row
-        self.problems: list[Problem] = list(row.problems)
+        self.problems: list[Problem] = []
         # A cell that could not be read was already reported; its empty default says nothing new.
         self.unread = {p.canonical for p in row.problems}
 
@@ -88,10 +88,11 @@ class _Checker:
 
 
 def check_row(row: ArticleRow, catalogue: Catalogue | None, today: dt.date) -> list[Problem]:
-    """Every problem that keeps `row` from being sent: unreadable cells first, then the rules.
+    """The API's field rules and the catalogue applied to `row`, one Problem per broken rule.
 
-    `catalogue` None skips the catalogue checks (offline validation). An empty list means
-    the row can be submitted as it is.
+    Cells that could not be read are already in `row.problems` and are not checked again;
+    a row is fit to send only when both lists are empty. `catalogue` None skips the
+    catalogue checks (offline validation).
     """
     check = _Checker(row)
     _check_name(check)
