@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from . import columns as C
-from .cells import CellError, parse_date, parse_ready, parse_target_ids, parse_text, parse_urls, plain_text, show
+from .cells import CellError, parse_date, parse_ready, parse_target_ids, parse_text, parse_urls, show
 from .errors import TableError
-from .tables.base import CellValue, Grid, Unreadable, header_key
+from .tables.base import CellValue, Grid, cell_text, header_key
 
 __all__ = ["ALIASES", "ArticleRow", "HeaderMap", "Problem", "column_letter", "map_header", "read_rows"]
 
@@ -194,16 +194,12 @@ class _RowReader:
         self.problems.append(Problem(self.number, self.hm.text(canonical), message, canonical))
 
 
-def _raw_text(value: CellValue) -> str:
-    """A cell as text with nothing cleaned, so it compares equal to a later re-read of it."""
-    if isinstance(value, str):
-        return value
-    if value is None or isinstance(value, Unreadable):
-        return ""
+def _anchor_text(value: CellValue) -> str:
+    """The title cell as the backends re-read it before writing (`cell_text`), so they compare."""
     try:
-        return plain_text(value)
-    except CellError:
-        return ""  # nan, huge numbers: no title a re-read could match anyway
+        return cell_text(value)
+    except ValueError:
+        return ""  # a number too long to print: no re-read could match it either
 
 
 def _read_row(number: int, cells: Sequence[CellValue], hm: HeaderMap) -> ArticleRow:
@@ -226,7 +222,7 @@ def _read_row(number: int, cells: Sequence[CellValue], hm: HeaderMap) -> Article
         target_ids=r.read(C.TARGET_WEBSITE_IDS, parse_target_ids, ()),
         schedule_from=r.read(C.SCHEDULE_FROM, parse_date, None),
         schedule_till=r.read(C.SCHEDULE_TILL, parse_date, None),
-        anchor=_raw_text(r.raw(C.ARTICLE_TITLE)),
+        anchor=_anchor_text(r.raw(C.ARTICLE_TITLE)),
         owned=owned,
         problems=tuple(r.problems),
         headers={c: hm.text(c) for c in (*C.INPUT_COLUMNS, *C.OUTPUT_COLUMNS)},

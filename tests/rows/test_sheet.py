@@ -7,7 +7,7 @@ import pytest
 from sheetsync import columns as C
 from sheetsync.errors import TableError
 from sheetsync.sheet import ArticleRow, Problem, column_letter, map_header, read_rows
-from sheetsync.tables.base import Grid, Unreadable
+from sheetsync.tables.base import Grid, Unreadable, cell_text
 
 HEADER = ("name", "article_title", "article_body", "article_urls", "target_website_ids")
 TITLE = "Fintech startup Acme raises series A funding"
@@ -204,11 +204,16 @@ def test_unreadable_cells_become_problems_with_their_reason():
     assert row.title == "" and row.anchor == ""
 
 
-def test_anchor_is_the_title_cell_as_read_not_cleaned():
-    g = grid(HEADER, ["", "  Spaced\u00a0title  text here ", "b", "https://a.com", 1])
-    [row] = read_rows(g, map_header(g.header))
-    assert row.title == "Spaced title text here"
-    assert row.anchor == "  Spaced\u00a0title  text here "
+def test_anchor_is_the_title_cell_as_the_backends_reread_it():
+    g = grid(
+        HEADER,
+        ["", "  Spaced\u00a0title  text here ", "b", "https://a.com", 1],
+        ["", 2024.0, "b", "https://a.com", 1],
+    )
+    spaced, number = read_rows(g, map_header(g.header))
+    assert spaced.title == "Spaced title text here"
+    assert spaced.anchor == cell_text("  Spaced\u00a0title  text here ") == "Spaced\u00a0title  text here"
+    assert number.anchor == cell_text(2024) == "2024"
 
 
 def test_numbers_in_text_columns_read_without_a_trailing_zero():
