@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import threading
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -36,17 +37,24 @@ class ServerHandle:
 
     def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0):
         self.emulator = emulator
-        self._server: BaseWSGIServer = make_server(
-            host, port, EmulatorApp(emulator), threaded=True, request_handler=_QuietHandler
-        )
+        # Bind here rather than in werkzeug, which prints and exits the process when a port is
+        # busy; a library must raise OSError instead.
+        listener = socket.create_server((host, port), reuse_port=False)
+        try:
+            self._server: BaseWSGIServer = make_server(
+                host, port, EmulatorApp(emulator), threaded=True,
+                request_handler=_QuietHandler, fd=listener.fileno(),
+            )
+        finally:
+            listener.close()  # werkzeug serves from its own duplicate of the descriptor
         self.host = host
-        self.port = self._server.server_port
+        self.port = int(self._server.server_address[1])
         shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
         self.root_url = f"http://{shown}:{self.port}/"
         self.base_url = f"{self.root_url}api/v1/"
         self._thread = threading.Thread(
             # A short poll interval makes shutdown quick, which keeps test suites fast.
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
             name="backlinkbase-emulator", daemon=True,
         )
         self._thread.start()
