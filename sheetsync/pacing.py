@@ -19,8 +19,8 @@ WINDOW_SECONDS = 60.0
 class SlidingWindowLimiter:
     """At most `limit` acquisitions in any `window` seconds; `limit=0` disables pacing.
 
-    `acquire` blocks (through the injected `sleep`) until a slot is free. The lock is never
-    held while sleeping, so other threads keep counting correctly.
+    Entries are the times requests go out, reserved in order (possibly in the near future),
+    so any `window` seconds hold at most `limit` of them.
     """
 
     def __init__(
@@ -53,31 +53,35 @@ class SlidingWindowLimiter:
     def wait_time(self) -> float:
         """Seconds until a slot frees up (0.0 when one is free now); does not take a slot."""
         with self._lock:
-            return self._wait_locked(self._clock())
+            now = self._clock()
+            return self._slot_locked(now) - now
 
     def acquire(self) -> float:
-        """Take a slot, sleeping until one is free. Returns the total seconds waited."""
-        waited = 0.0
-        while True:
-            with self._lock:
-                now = self._clock()
-                wait = self._wait_locked(now)
-                if wait <= 0:
-                    if self._limit:
-                        self._sent.append(now)
-                    return waited
-            self._sleep(wait)
-            waited += wait
+        """Take a slot, sleeping until it comes. Returns the seconds waited.
 
-    def _wait_locked(self, now: float) -> float:
+        The slot is reserved under the lock and slept for outside it, so concurrent callers
+        queue up in order, and an injected sleep that does not move the clock cannot spin.
+        """
+        with self._lock:
+            now = self._clock()
+            slot = self._slot_locked(now)
+            if self._limit:
+                self._sent.append(slot)
+        wait = slot - now
+        if wait > 0:
+            self._sleep(wait)
+        return max(0.0, wait)
+
+    def _slot_locked(self, now: float) -> float:
+        """When the next request may go: now, or when the `limit`-th latest leaves the window."""
         if not self._limit:
-            return 0.0
+            return now
         # A request sent exactly `window` seconds ago has left the window.
         while self._sent and self._sent[0] <= now - self._window:
             self._sent.popleft()
         if len(self._sent) < self._limit:
-            return 0.0
-        return self._sent[0] + self._window - now
+            return now
+        return max(now, self._sent[-self._limit] + self._window)
 
 
 _REGISTRY: dict[str, SlidingWindowLimiter] = {}

@@ -111,3 +111,20 @@ def test_threads_share_the_window():
 def test_negative_limit_is_refused():
     with pytest.raises(ValueError):
         SlidingWindowLimiter(-1)
+
+
+def test_a_sleep_that_does_not_move_the_clock_cannot_spin():
+    clock = Clock()
+    slept: list[float] = []
+    limiter = SlidingWindowLimiter(2, window=60, clock=clock, sleep=slept.append)
+    for _ in range(5):
+        limiter.acquire()
+    # Reservations at 0, 0, 60, 60, 120: each request waited for its own slot, once.
+    assert slept == [60.0, 60.0, 120.0]
+
+
+def test_waiting_callers_queue_up_in_order():
+    clock = Clock()
+    limiter = SlidingWindowLimiter(1, window=10, clock=clock, sleep=lambda s: None)
+    waits = [limiter.acquire() for _ in range(4)]
+    assert waits == [0.0, 10.0, 20.0, 30.0]
