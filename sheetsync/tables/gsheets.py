@@ -255,18 +255,19 @@ class GoogleSheetTable(Table):
             if c.col > 0 and c.row == 1:
                 header[c.col] = c.value
         data: list[dict[str, Any]] = []
-        for row, first, values in _runs(cells):
-            for i, value in enumerate(values):
-                if len(value) > CELL_LIMIT:
-                    name = header.get(first + i) or column_letters(first + i)
-                    notes.append(
-                        f"Row {row}, column {name}: the value was cut to {CELL_LIMIT:,} characters, "
-                        "the most a Google Sheets cell holds; shorten it at the source if the end matters."
-                    )
-                    values[i] = value[:CELL_LIMIT]
-            last = first + len(values) - 1
-            data.append({"range": f"{quote_title(main.title)}!{column_letters(first)}{row}:{column_letters(last)}{row}",
-                         "values": [values]})
+        for row, first, block in _blocks(cells):
+            for r, values in enumerate(block, start=row):
+                for i, value in enumerate(values):
+                    if len(value) > CELL_LIMIT:
+                        name = header.get(first + i) or column_letters(first + i)
+                        notes.append(
+                            f"Row {r}, column {name}: the value was cut to {CELL_LIMIT:,} characters, the "
+                            "most a Google Sheets cell holds; shorten it at the source if the end matters."
+                        )
+                        values[i] = value[:CELL_LIMIT]
+            last_col, last_row = first + len(block[0]) - 1, row + len(block) - 1
+            cells_a1 = f"{column_letters(first)}{row}:{column_letters(last_col)}{last_row}"
+            data.append({"range": f"{quote_title(main.title)}!{cells_a1}", "values": block})
         structure: list[dict[str, Any]] = []
         need_cols = max((c.col for c in cells), default=0)
         if need_cols > main.cols:
@@ -460,6 +461,22 @@ def _resize(sheet_id: int, rows: int, cols: int) -> dict[str, Any]:
             "fields": "gridProperties.rowCount,gridProperties.columnCount",
         }
     }
+
+
+def _blocks(cells: Sequence[CellWrite]) -> list[tuple[int, int, list[list[str]]]]:
+    """Runs stacked into rectangles: rows below each other with the same columns share one range.
+
+    A sync writes the same owned columns on most rows, so thousands of rows become a few ranges.
+    """
+    blocks: list[tuple[int, int, list[list[str]]]] = []
+    for row, first, values in _runs(cells):
+        if blocks:
+            top, left, block = blocks[-1]
+            if left == first and top + len(block) == row and len(block[0]) == len(values):
+                block.append(values)
+                continue
+        blocks.append((row, first, [values]))
+    return blocks
 
 
 def _runs(cells: Sequence[CellWrite]) -> list[tuple[int, int, list[str]]]:

@@ -561,25 +561,34 @@ def _typed(v: Any) -> dict[str, Any]:
     return {"stringValue": v}
 
 
-def _cell_data(cell: Cell) -> dict[str, Any]:
+def _cell_data(cell: Cell, mask: dict[str, Any] | None = None) -> dict[str, Any]:
+    """CellData as Google sends it; with `mask` (a field mask below `values`) only those fields."""
     if cell.is_empty():
         return {}
+
+    def wanted(name: str) -> bool:
+        return mask is None or "*" in mask or name in mask
+
     data: dict[str, Any] = {}
-    data["userEnteredValue"] = {"formulaValue": cell.formula} if cell.formula else _typed(cell.value)
-    if cell.error:
-        data["effectiveValue"] = {
-            "errorValue": {"type": cell.error, "message": f"{_ERROR_TEXT.get(cell.error)} error"}
-        }
-    elif cell.value is not None:
-        data["effectiveValue"] = _typed(cell.value)
-    data["formattedValue"] = _formatted(cell)
-    effective = dict(_DEFAULT_FORMAT)  # shared nested parts: the answer is only serialised
-    if cell.number_format:
-        fmt = {"type": cell.number_format, "pattern": _PATTERNS.get(cell.number_format, "")}
+    if wanted("userEnteredValue") and (cell.formula or cell.value is not None):
+        data["userEnteredValue"] = {"formulaValue": cell.formula} if cell.formula else _typed(cell.value)
+    if wanted("effectiveValue"):
+        if cell.error:
+            message = f"{_ERROR_TEXT.get(cell.error)} error"
+            data["effectiveValue"] = {"errorValue": {"type": cell.error, "message": message}}
+        elif cell.value is not None:
+            data["effectiveValue"] = _typed(cell.value)
+    if wanted("formattedValue"):
+        data["formattedValue"] = _formatted(cell)
+    fmt = {"type": cell.number_format, "pattern": _PATTERNS.get(cell.number_format, "")} if cell.number_format else None
+    if fmt and wanted("userEnteredFormat"):
         data["userEnteredFormat"] = {"numberFormat": fmt}
-        effective["numberFormat"] = fmt
-    data["effectiveFormat"] = effective
-    return data
+    if wanted("effectiveFormat"):
+        effective = dict(_DEFAULT_FORMAT)  # nested parts shared: the answer is only serialised
+        if fmt:
+            effective["numberFormat"] = fmt
+        data["effectiveFormat"] = effective
+    return apply_fields(data, mask) if mask else data
 
 
 _PATTERNS = {"DATE": "yyyy-mm-dd", "DATE_TIME": "yyyy-mm-dd hh:mm:ss", "TIME": "hh:mm:ss"}
@@ -630,6 +639,16 @@ def parse_fields(mask: str) -> dict[str, Any]:
     if pos != len(mask):
         raise ApiFault(400, f"Invalid field selection {mask}")
     return result
+
+
+def _below(mask: dict[str, Any] | None, *path: str) -> dict[str, Any] | None:
+    """The part of a parsed mask under `path`, when the mask narrows it; else None."""
+    node: Any = mask
+    for name in path:
+        if not isinstance(node, dict) or "*" in node:
+            return None
+        node = node.get(name)
+    return node if isinstance(node, dict) else None
 
 
 def apply_fields(value: Any, mask: dict[str, Any] | None) -> Any:
@@ -807,6 +826,9 @@ class FakeSheets:
     # -- spreadsheets.get
     def _get(self, book: Spreadsheet, query: dict, _: Any) -> Any:
         include = _flag(query, "includeGridData")
+        mask = parse_fields(query["fields"][0]) if "fields" in query else None
+        # Cells are masked as they are built (the bulk of a large answer), the rest at the end.
+        cell_mask = _below(mask, "sheets", "data", "rowData", "values")
         ranges = query.get("ranges", [])
         spans = [book.resolve(r) for r in ranges]
         sheets = []
@@ -816,7 +838,7 @@ class FakeSheets:
                 continue  # only the parts that intersect the requested ranges
             entry: dict[str, Any] = {"properties": sheet.properties(index)}
             if include or "fields" in query:
-                entry["data"] = [self._grid_data(sheet, s) for s in (mine or [Span(sheet, 1, 1, None, None)])]
+                entry["data"] = [self._grid_data(sheet, s, cell_mask) for s in (mine or [Span(sheet, 1, 1, None, None)])]
             if sheet.merges:
                 entry["merges"] = [
                     {"sheetId": sheet.sheet_id, "startRowIndex": a, "endRowIndex": b,
@@ -837,17 +859,19 @@ class FakeSheets:
             "sheets": sheets,
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.spreadsheet_id}/edit",
         }
-        if "fields" in query:
-            answer = apply_fields(answer, parse_fields(query["fields"][0]))
+        if mask is not None:
+            if cell_mask:
+                mask["sheets"]["data"]["rowData"]["values"] = None  # already masked
+            answer = apply_fields(answer, mask)
         return answer
 
-    def _grid_data(self, sheet: Sheet, span: Span) -> dict[str, Any]:
+    def _grid_data(self, sheet: Sheet, span: Span, cell_mask: dict[str, Any] | None = None) -> dict[str, Any]:
         r1, c1, r2, c2 = span.clipped()
         used_rows, used_cols = sheet.used()
         last_row, last_col = min(r2, used_rows), min(c2, used_cols)
         rows = []
         for r in range(r1 - 1, last_row):
-            values = [_cell_data(sheet.cells.get((r, c), Cell())) for c in range(c1 - 1, last_col)]
+            values = [_cell_data(sheet.cells.get((r, c), Cell()), cell_mask) for c in range(c1 - 1, last_col)]
             while values and not values[-1]:
                 values.pop()
             rows.append({"values": values} if values else {})

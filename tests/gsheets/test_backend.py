@@ -77,6 +77,8 @@ def test_a_read_and_write_back_cycle_costs_three_requests_whatever_the_rows(fake
         grid = table.read()
         table.write(statuses(n))
         assert fake.counts == {"spreadsheets.get": 1, "values.batchGet": 1, "values.batchUpdate": 1}
+        # The same column on rows one below the other goes as one range, not one per row.
+        assert [d["range"] for d in fake.log[-1].body["data"]] == [f"'Articles'!D2:D{n + 1}"]
     assert len(grid.rows) == n
     assert all(row[3] == "Published" for row in fake.sheet(book, "Articles").values()[1:])
 
