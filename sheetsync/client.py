@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -47,6 +47,7 @@ from .pacing import SlidingWindowLimiter, shared_limiter
 from .redact import Secret, install_log_filter, one_line, redact
 
 log = logging.getLogger("sheetsync.client")
+T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://backlinkbase.com/api/v1/"
 TOKEN_HINT = "Check BACKLINKBASE_API_TOKEN"
@@ -84,7 +85,7 @@ def make_session() -> requests.Session:
 def backoff_delay(attempt: int, rng: random.Random, *, base: float = BASE_DELAY,
                   cap: float = MAX_DELAY) -> float:
     """Seconds to wait before retry `attempt` (0-based): exponential, capped, equal jitter."""
-    ceiling = min(cap, base * (2**attempt))
+    ceiling = min(cap, base * (2.0**attempt))
     return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
@@ -311,7 +312,7 @@ def _classify(exc: requests.RequestException) -> _Failure:
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return _Failure("the connection timed out", sent=False)
     if isinstance(exc, requests.exceptions.ReadTimeout):
-        return _Failure("no answer before the read timeout", sent=True)
+        return _Failure("no answer came before the read timeout", sent=True)
     if isinstance(exc, requests.exceptions.SSLError):
         return _Failure("the TLS handshake failed", sent=False)
     if isinstance(exc, requests.exceptions.ConnectionError):
@@ -364,6 +365,12 @@ class Client:
         self._lock = threading.Lock()
         self._requests_made = 0
         self._stopped: BadTokenError | None = None
+        if not token:
+            # Sending an empty token would only earn a 401 that counts toward the lockout.
+            self._stopped = BadTokenError(
+                "No BacklinkBase API token was given. Set BACKLINKBASE_API_TOKEN to the token "
+                "from your backlinkbase.com account and try again."
+            )
         # Learned from a 422: fields this server wants as JSON arrays (kept for later tasks).
         self._array_fields: frozenset[str] = frozenset()
         install_log_filter()
@@ -581,10 +588,9 @@ class Client:
                 f"Cannot call BacklinkBase ({endpoint}): {failure.reason}. {URL_HINT}.",
                 endpoint=endpoint,
             )
-        tried = f" after {retries} retries" if retries else ""
         return TransportError(
             f"Could not reach BacklinkBase at {self._host_and_path()} ({endpoint}): "
-            f"{failure.reason}{tried}. Check your network and BACKLINKBASE_API_URL, then try again.",
+            f"{failure.reason}{_after(retries)}. Check your network and BACKLINKBASE_API_URL, then try again.",
             endpoint=endpoint,
         )
 
@@ -601,8 +607,8 @@ class Client:
             status=response.status_code, endpoint=endpoint,
         )
 
-    def _parse(self, endpoint: str, parser: Callable[[Mapping[str, Any]], Any],
-               body: Mapping[str, Any]) -> Any:
+    def _parse(self, endpoint: str, parser: Callable[[Mapping[str, Any]], T],
+               body: Mapping[str, Any]) -> T:
         problem = ""
         try:
             return parser(body)
@@ -626,9 +632,10 @@ class Client:
             field: [self._scrub(m) for m in messages]
             for field, messages in normalise_errors(body.get("errors")).items()
         }
-        said = " ".join([server_message, *(m for ms in errors.values() for m in ms)]).strip()
+        said = "; ".join(
+            text.rstrip(". ") for text in [server_message, *(m for ms in errors.values() for m in ms)] if text
+        )
         quoted = f": {said}" if said else ""
-        common = {"status": status, "endpoint": endpoint}
 
         if status == 401:
             if "credit" in said.lower():
@@ -636,12 +643,12 @@ class Client:
                     f"BacklinkBase says the account is out of credits (401 on {endpoint}"
                     f"{quoted}). Add credits to the account, or use sandbox mode to try "
                     "without spending.",
-                    **common,
+                    status=status, endpoint=endpoint,
                 )
             error = BadTokenError(
-                f"BacklinkBase refused the API token (401 on {endpoint}{quoted}). "
-                f"{TOKEN_HINT}; no further requests are sent with this token.",
-                **common,
+                f"BacklinkBase refused the API token (401 on {endpoint}{quoted}); no further "
+                f"requests are sent with it. {TOKEN_HINT} and try again.",
+                status=status, endpoint=endpoint,
             )
             with self._lock:
                 self._stopped = self._stopped or error
@@ -652,25 +659,25 @@ class Client:
                     f"Task {self._scrub(task_id or '?', 60)!r} was not found (404 on task/show). "
                     "Check the task id in the sheet, and that BACKLINKBASE_API_TOKEN is the "
                     "account that created it.",
-                    **common,
+                    status=status, endpoint=endpoint,
                 )
             return NotFoundError(
                 f"BacklinkBase has no {endpoint} at {self._host_and_path()} (404). {URL_HINT}.",
-                **common,
+                status=status, endpoint=endpoint,
             )
         if status == 409:
             cost = f"its {len(new.target_website_ids)} target sites cost" if new else "the targets cost"
             return InsufficientCreditsError(
                 f"BacklinkBase refused the task: {cost} more credits than the account has "
                 f"(409 on {endpoint}). Choose fewer target sites or add credits, then sync again.",
-                **common,
+                status=status, endpoint=endpoint,
             )
         if status == 422:
             listed = "; ".join(
-                f"{field}: {message}" if field else message
+                f"{field}: {message.rstrip('. ')}" if field else message.rstrip(". ")
                 for field, messages in errors.items()
                 for message in messages
-            ) or server_message or "no details given"
+            ) or server_message.rstrip(". ") or "no details given"
             return ValidationFailedError(
                 f"BacklinkBase rejected {endpoint} (422): {listed}. Fix these fields, then "
                 "sync again.",
@@ -683,29 +690,31 @@ class Client:
                 f"BacklinkBase is rate limiting this token (429 on {endpoint}"
                 f"{_after(attempts)}). Wait a minute, and check that no other sync uses "
                 "the same token at the same time.",
-                retry_after=retry_after, **common,
+                retry_after=retry_after, status=status, endpoint=endpoint,
             )
         if status >= 500:
             return ServerError(
                 f"BacklinkBase had a server error (HTTP {status} on {endpoint}"
                 f"{_after(attempts)}). Try again later; if it persists, check the service's status.",
-                **common,
+                status=status, endpoint=endpoint,
             )
         if 300 <= status < 400:
             return ApiError(
                 f"BacklinkBase redirected {endpoint} (HTTP {status}) instead of answering. "
                 f"{URL_HINT}, using the address the service moved to.",
-                **common,
+                status=status, endpoint=endpoint,
             )
         return ApiError(
             f"BacklinkBase answered {endpoint} with HTTP {status}{quoted}. {URL_HINT}, then "
             "try again.",
-            **common,
+            status=status, endpoint=endpoint,
         )
 
 
 def _after(retries: int) -> str:
-    return f" after {retries} retries" if retries else ""
+    if not retries:
+        return ""
+    return f" after {retries} {'retry' if retries == 1 else 'retries'}"
 
 
 def _retry_after(response: requests.Response | None) -> float | None:

@@ -401,3 +401,18 @@ def test_repr_hides_the_token(make_client, token):
 
 def test_default_base_url_is_the_documented_endpoint():
     assert Client("x" * 8).base_url == "https://backlinkbase.com/api/v1/"
+
+
+def test_an_empty_token_is_refused_without_sending(api, make_client):
+    client = make_client(token="")
+    with pytest.raises(BadTokenError, match="BACKLINKBASE_API_TOKEN"):
+        client.credits()
+    assert api.seen == [] and client.requests_made == 0
+
+
+def test_the_session_never_retries_on_its_own():
+    from sheetsync.client import make_session
+
+    session = make_session()
+    for scheme in ("https://backlinkbase.com/", "http://127.0.0.1/"):
+        assert session.get_adapter(scheme).max_retries.total == 0
