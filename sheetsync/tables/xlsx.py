@@ -4,6 +4,10 @@ The workbook is loaded once with formulas kept (`data_only=False`), so that savi
 turn formulas into constants. The values Excel saved for formula cells are then read straight
 from the sheet's XML, and only when the sheet has formulas: a second openpyxl load with
 `data_only=True` would cost a whole second parse of the file.
+
+openpyxl saves formulas without their values. So that the next run (or any other reader) can
+still read the articles tab, the values read before are put back into the saved XML, and the
+workbook is marked for recalculation when Excel or LibreOffice next open it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
+from xml.sax.saxutils import escape as xml_escape
 
 import openpyxl
 from openpyxl.cell.cell import MergedCell
@@ -49,6 +54,8 @@ _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _DOC_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 # Excel stores control characters as _xHHHH_ escapes, which openpyxl leaves in the text.
 _ESCAPED_CONTROL = re.compile(r"_x(00[01][0-9A-Fa-f]|007[Ff])_")
+# A formula cell as openpyxl writes it: no type, an empty <v/>.
+_SAVED_FORMULA = re.compile(r'<c r="([A-Z]{1,3}[0-9]+)"([^>]*)>(<f\b[^>]*?(?:/>|>.*?</f>))<v\s*/></c>', re.S)
 _FORMULA_PREVIEW = 40
 _MAX_MERGE_NOTES = 5
 
@@ -320,9 +327,19 @@ class XlsxTable(Table):
     def _save(self, loaded: _Loaded) -> None:
         """Save next to the file, then rename over it: a crash leaves the old file or the new."""
         self._check_lock()
+        ws = self._sheet(loaded)
+        known = {
+            ref: (kind, raw)
+            for ref, (kind, raw) in loaded.cached.get(ws.title, {}).items()
+            if raw and kind in ("n", "str", "b", "e")
+        }
+        if known:
+            loaded.workbook.calculation.fullCalcOnLoad = True
         buffer = io.BytesIO()
         loaded.workbook.save(buffer)
         data = buffer.getvalue()
+        if known:
+            data = _with_saved_values(data, ws.title, known)
         folder = self.path.parent
         try:
             mode = self.path.stat().st_mode & 0o7777
@@ -351,9 +368,7 @@ class XlsxTable(Table):
                 ) from None
             raise
         _fsync_dir(folder)
-        # What we just saved is what we hold, so the next write needs no reload. The saved
-        # file has lost its formulas' values (openpyxl saves formulas without them); the ones
-        # read before are still held here.
+        # What we just saved is what we hold, so the next write needs no reload.
         loaded.data = data
 
     def close(self) -> None:
@@ -453,6 +468,31 @@ def _cached_values(data: bytes, title: str) -> dict[str, tuple[str, str | None]]
                 if kind == "s" and raw is not None and raw.strip().isdigit() and int(raw) < len(shared):
                     values[ref] = ("str", shared[int(raw)])
         return values
+
+
+def _with_saved_values(data: bytes, title: str, known: dict[str, tuple[str, str | None]]) -> bytes:
+    """`data` (a workbook openpyxl saved) with the formula values in `known` written back."""
+
+    def fill(match: re.Match[str]) -> str:
+        ref, attrs, formula = match.groups()
+        kind, raw = known.get(ref, ("", None))
+        if not raw:
+            return match.group(0)
+        typed = "" if kind == "n" else f' t="{kind}"'
+        return f'<c r="{ref}"{attrs}{typed}>{formula}<v>{xml_escape(raw)}</v></c>'
+
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        part, _ = _sheet_part(source, title)
+        if part is None:
+            return data
+        xml, count = _SAVED_FORMULA.subn(fill, source.read(part).decode("utf-8"))
+        if not count:
+            return data
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                target.writestr(info, xml.encode("utf-8") if info.filename == part else source.read(info))
+    return out.getvalue()
 
 
 def _sheet_part(archive: zipfile.ZipFile, title: str) -> tuple[str | None, str | None]:
