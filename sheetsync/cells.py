@@ -36,9 +36,21 @@ class CellError(ValueError):
 
 # Spaces people cannot see: non-breaking and narrow spaces are spaces; zero-width marks and
 # byte-order marks pasted from web pages and Word are dropped.
-_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u205f\u3000"), " ")
+_SPACES = dict.fromkeys(
+    map(
+        ord,
+        "\u00a0\u2007\u202f\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u205f\u3000",
+    ),
+    " ",
+)
 _DROPPED = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"), None)
-_LINE_BREAKS = {ord("\u2028"): "\n", ord("\u2029"): "\n", ord("\r"): "\n", ord("\x0b"): "\n", ord("\x0c"): "\n"}
+_LINE_BREAKS = {
+    ord("\u2028"): "\n",
+    ord("\u2029"): "\n",
+    ord("\r"): "\n",
+    ord("\x0b"): "\n",
+    ord("\x0c"): "\n",
+}
 # C0/C1 control characters other than tab and newline carry no meaning in a cell.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
@@ -50,19 +62,23 @@ _MAX_DIGITS = 100
 
 def _unreadable(value: Unreadable) -> CellError:
     reason = show(value.reason, limit=60) if value.reason else "no value"
-    return CellError(f"The cell cannot be read ({reason}); fix the formula or type the value itself.")
+    return CellError(
+        f"The cell cannot be read ({reason}); fix the formula or type the value itself."
+    )
 
 
 def _finite_number_text(value: float) -> str:
     if math.isnan(value) or math.isinf(value):
-        raise CellError("The cell holds a number error (not a finite number); type the value itself.")
+        raise CellError(
+            "The cell holds a number error (not a finite number); type the value itself."
+        )
     if value.is_integer() and abs(value) < 1e16:
         return str(int(value))
     return repr(value)
 
 
 def plain_text(value: CellValue) -> str:
-    """Any readable cell as text: numbers without a trailing .0, dates as 2025-05-18, blank as ""."""
+    """Any readable cell as text: 3.0 as "3", dates as 2025-05-18, blank as ""."""
     if value is None:
         return ""
     if isinstance(value, Unreadable):
@@ -71,7 +87,9 @@ def plain_text(value: CellValue) -> str:
         return "TRUE" if value else "FALSE"
     if isinstance(value, int):
         if abs(value) >= 10**_MAX_DIGITS:  # str() itself refuses ints past ~4300 digits
-            raise CellError(f"The cell holds a number over {_MAX_DIGITS} digits long; type the value itself.")
+            raise CellError(
+                f"The cell holds a number over {_MAX_DIGITS} digits long; type the value itself."
+            )
         return str(value)
     if isinstance(value, float):
         return _finite_number_text(value)
@@ -119,7 +137,9 @@ _IDS_HINT = "type whole site IDs separated by commas, like 388, 372"
 
 def _one_id(number: int, raw: object) -> int:
     if number <= 0:
-        raise CellError(f"{show(raw)} is not a site ID; site IDs are positive whole numbers, like 388, 372.")
+        raise CellError(
+            f"{show(raw)} is not a site ID; site IDs are positive whole numbers, like 388, 372."
+        )
     if number > _MAX_ID:
         raise CellError(f"{show(raw)} is too large to be a site ID; {_IDS_HINT}.")
     return number
@@ -151,7 +171,9 @@ def parse_target_ids(value: CellValue) -> tuple[int, ...]:
         match = _ID_TOKEN.fullmatch(part)
         if match is None:
             if part.startswith("-") and _ID_TOKEN.fullmatch(part[1:]):
-                raise CellError(f"{show(part)} is negative; site IDs are positive whole numbers, like 388, 372.")
+                raise CellError(
+                    f"{show(part)} is negative; site IDs are positive whole numbers, like 388, 372."
+                )
             if re.fullmatch(r"#?[0-9]*\.[0-9]+", part):
                 raise CellError(f"{show(part)} is not a whole number; {_IDS_HINT}.")
             raise CellError(f"{show(part)} is not a site ID; {_IDS_HINT}.")
@@ -168,7 +190,9 @@ _URL_SEPARATORS = re.compile(r"[,;\s]+")
 _WRAPPERS = "<>\"'“”‘’«»()[]"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # A host name, an IPv4 address or a bracketed IPv6 address; letters may be any script (IDN).
-_HOST = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)*\.?)$")
+_HOST = re.compile(
+    r"^(?:\[[0-9A-Fa-f:.]+\]|[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)*\.?)$"
+)
 _URLS_HINT = "type full addresses like https://example.com/page, separated by commas"
 
 
@@ -193,7 +217,7 @@ def _one_url(token: str) -> str:
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
-        parts.port  # raises ValueError for a port that is not a number
+        _ = parts.port  # raises ValueError for a port that is not a number
     except ValueError:
         raise CellError(f"{show(url)} is not a valid web address; {_URLS_HINT}.") from None
     if not host or not _HOST.match(host):
@@ -254,7 +278,10 @@ _MONTH_NAMES = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
     "October", "November", "December",
 )  # fmt: skip
-_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
+_ISO = re.compile(
+    r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"
+    r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
 _NUMERIC = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})")
 _WORD_TOKENS = re.compile(r"[A-Za-z]+|\d+")
 # "18 May 2025", "May 18, 2025", "18th of May 2025", "Sun, 18 May 2025": only these characters.
@@ -315,7 +342,9 @@ def _wordy_date(text: str) -> dt.date | None:
     numbers = [t for t in tokens if t.isdigit()]
     others = [t for t in tokens if not t.isdigit() and t not in _MONTHS]
     # Ordinal suffixes ("18th") and filler words are fine; weekday names carry nothing we need.
-    others = [t for t in others if t not in _WEEKDAYS and t not in ("st", "nd", "rd", "th", "of", "the")]
+    others = [
+        t for t in others if t not in _WEEKDAYS and t not in ("st", "nd", "rd", "th", "of", "the")
+    ]
     if len(months) != 1 or len(numbers) != 2 or others:
         return None
     years = [n for n in numbers if len(n) == 4]
@@ -326,7 +355,7 @@ def _wordy_date(text: str) -> dt.date | None:
 
 
 def parse_date(value: CellValue) -> dt.date | None:
-    """A date from a real date, a spreadsheet serial number or unambiguous text; blank gives None."""
+    """A date from a real date, a spreadsheet serial number or unambiguous text; blank: None."""
     if value is None:
         return None
     if isinstance(value, Unreadable):
@@ -350,7 +379,9 @@ def parse_date(value: CellValue) -> dt.date | None:
         return _numeric_date(int(match[1]), int(match[2]), match[3], text)
     if (found := _wordy_date(text)) is not None:
         return found
-    raise CellError(f"{show(text)} is not a date sheetsync can read without guessing; {_DATE_HINT}.")
+    raise CellError(
+        f"{show(text)} is not a date sheetsync can read without guessing; {_DATE_HINT}."
+    )
 
 
 # --- the ready checkbox -------------------------------------------------------------------

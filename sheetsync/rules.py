@@ -51,7 +51,7 @@ def count_words(text: str) -> int:
 
 
 def derive_name(row: ArticleRow) -> str:
-    """The task name before the marker: the person's name, or the title cut to MAX_NAME_WORDS words."""
+    """The task name before the marker: the person's name, or the title cut to MAX_NAME_WORDS."""
     name = " ".join(row.name.split())
     if name:
         return name
@@ -61,7 +61,9 @@ def derive_name(row: ArticleRow) -> str:
 def add_one_month(day: dt.date) -> dt.date:
     """The same day next month, or that month's last day (Jan 31 -> Feb 28)."""
     year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
 
 
 def latest_till(today: dt.date) -> dt.date:
@@ -121,7 +123,8 @@ def _check_title(check: _Checker) -> None:
     if not check.row.title.strip():
         check.add(
             C.ARTICLE_TITLE,
-            f"Title is empty; type the article's headline ({MIN_TITLE_WORDS} to {MAX_TITLE_WORDS} words).",
+            f"Title is empty; type the article's headline "
+            f"({MIN_TITLE_WORDS} to {MAX_TITLE_WORDS} words).",
         )
     elif not MIN_TITLE_WORDS <= words <= MAX_TITLE_WORDS:
         check.add(
@@ -141,11 +144,14 @@ def _check_body(check: _Checker) -> None:
             f"Body is empty; paste the article text (up to {MAX_BODY_WORDS} words, HTML allowed).",
         )
     elif words == 0:
-        check.add(C.ARTICLE_BODY, "Body has HTML tags but no words; paste the article text between them.")
+        check.add(
+            C.ARTICLE_BODY, "Body has HTML tags but no words; paste the article text between them."
+        )
     elif words > MAX_BODY_WORDS:
         check.add(
             C.ARTICLE_BODY,
-            f"Body has {words} words (HTML tags not counted); shorten it to {MAX_BODY_WORDS} or fewer.",
+            f"Body has {words} words (HTML tags not counted); "
+            f"shorten it to {MAX_BODY_WORDS} or fewer.",
         )
 
 
@@ -162,7 +168,8 @@ def _check_urls(check: _Checker) -> None:
     elif count > MAX_URLS:
         check.add(
             C.ARTICLE_URLS,
-            f"URLs has {count} addresses; an article can link to at most {MAX_URLS}, so remove {count - MAX_URLS}.",
+            f"URLs has {count} addresses; an article can link to at most {MAX_URLS}, "
+            f"so remove {count - MAX_URLS}.",
         )
 
 
@@ -188,7 +195,8 @@ def _check_targets(check: _Checker, catalogue: Catalogue | None) -> None:
         if site is None:
             check.add(
                 C.TARGET_WEBSITE_IDS,
-                f"Site {site_id} is not in your BacklinkBase catalogue; use an ID from the catalogue's site list.",
+                f"Site {site_id} is not in your BacklinkBase catalogue; "
+                "use an ID from the catalogue's site list.",
             )
         elif not site.enabled:
             check.add(
@@ -210,7 +218,8 @@ def _check_schedule(check: _Checker, today: dt.date) -> None:
         if start is not None and end < start and check.wants(C.SCHEDULE_FROM):
             check.add(
                 C.SCHEDULE_TILL,
-                f"Schedule till ({end}) is before schedule from ({start}); make it {start} or later.",
+                f"Schedule till ({end}) is before schedule from ({start}); "
+                f"make it {start} or later.",
             )
         elif end < today:
             check.add(
@@ -229,7 +238,8 @@ def _check_schedule(check: _Checker, today: dt.date) -> None:
         if default_till < today:
             check.add(
                 C.SCHEDULE_FROM,
-                f"Schedule from ({start}) is in the past, so the default end ({default_till}) is too; "
+                f"Schedule from ({start}) is in the past, "
+                f"so the default end ({default_till}) is too; "
                 f"set it to {today} or later, or fill in schedule till.",
             )
         elif default_till > latest:

@@ -14,11 +14,27 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from . import columns as C
-from .cells import CellError, parse_date, parse_ready, parse_target_ids, parse_text, parse_urls, show
+from .cells import (
+    CellError,
+    parse_date,
+    parse_ready,
+    parse_target_ids,
+    parse_text,
+    parse_urls,
+    show,
+)
 from .errors import TableError
 from .tables.base import CellValue, Grid, cell_text, header_key
 
-__all__ = ["ALIASES", "ArticleRow", "HeaderMap", "Problem", "column_letter", "map_header", "read_rows"]
+__all__ = [
+    "ALIASES",
+    "ArticleRow",
+    "HeaderMap",
+    "Problem",
+    "column_letter",
+    "map_header",
+    "read_rows",
+]
 
 T = TypeVar("T")
 
@@ -72,11 +88,27 @@ ALIASES: dict[str, tuple[str, ...]] = {
     C.ARTICLE_BODY: ("body", "content", "article", "articletext", "text"),
     C.ARTICLE_URLS: ("urls", "links", "articleurls", "articlelinks", "url", "link"),
     C.TARGET_WEBSITE_IDS: (
-        "sites", "siteids", "siteid", "targets", "targetids", "targetsites", "websites",
-        "websiteids", "targetwebsites",
+        "sites",
+        "siteids",
+        "siteid",
+        "targets",
+        "targetids",
+        "targetsites",
+        "websites",
+        "websiteids",
+        "targetwebsites",
     ),  # fmt: skip
     C.SCHEDULE_FROM: ("from", "start", "startdate", "publishfrom", "notbefore"),
-    C.SCHEDULE_TILL: ("till", "until", "end", "enddate", "deadline", "due", "scheduleuntil", "publishby"),
+    C.SCHEDULE_TILL: (
+        "till",
+        "until",
+        "end",
+        "enddate",
+        "deadline",
+        "due",
+        "scheduleuntil",
+        "publishby",
+    ),
     C.READY: ("send", "approved", "submit", "readytosend", "ok"),
     C.ROW_KEY: ("key",),
     C.TASK_ID: ("task", "taskid"),
@@ -208,7 +240,11 @@ def _read_row(number: int, cells: Sequence[CellValue], hm: HeaderMap) -> Article
     key = owned[C.ROW_KEY]
     if len(key.split()) > 1:
         # The key travels as the last word of the task name; a key with spaces cannot.
-        r.add(C.ROW_KEY, f"The row key {show(key)} has been edited; clear the cell and sheetsync will assign a new key.")
+        r.add(
+            C.ROW_KEY,
+            f"The row key {show(key)} has been edited; "
+            "clear the cell and sheetsync will assign a new key.",
+        )
     return ArticleRow(
         row=number,
         key=key,
@@ -250,7 +286,8 @@ def read_rows(grid: Grid, hm: HeaderMap) -> list[ArticleRow]:
                     row.row,
                     hm.text(C.ROW_KEY),
                     f"Row {first} has the same row key {show(row.key)}, so this row looks copied; "
-                    f"clear {hm.text(C.ROW_KEY)} and {hm.text(C.TASK_ID)} in this row to send it as a new article.",
+                    f"clear {hm.text(C.ROW_KEY)} and {hm.text(C.TASK_ID)} in this row "
+                    "to send it as a new article.",
                     C.ROW_KEY,
                 )
                 row = _with_problem(row, extra)

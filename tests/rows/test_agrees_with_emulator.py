@@ -19,7 +19,9 @@ from sheetsync.rules import check_row, count_words, derive_name
 from sheetsync.sheet import ArticleRow
 
 TODAY = dt.date(2025, 1, 31)  # month end: "one month ahead" is clamped to Feb 28
-CATALOGUE = Catalogue((Site(388, "a.com", 1, 1, 1, True, False), Site(389, "b.com", 1, 1, 1, False, False)))
+CATALOGUE = Catalogue(
+    (Site(388, "a.com", 1, 1, 1, True, False), Site(389, "b.com", 1, 1, 1, False, False))
+)
 SCHEDULE = {"schedule_from", "schedule_till"}
 
 _words = st.integers(0, 60).map(lambda n: " ".join(f"w{i}" for i in range(n)))
@@ -28,7 +30,9 @@ _body = st.one_of(
     st.integers(395, 405).map(lambda n: "<p>" + "<br>".join(["w"] * n) + "</p>"),
     st.sampled_from(["<p></p>", "a&nbsp;b", "x < y"]),
 )
-_urls = st.lists(st.sampled_from(["https://a.com", "https://b.org/x", "http://c.net/?q=1"]), max_size=7)
+_urls = st.lists(
+    st.sampled_from(["https://a.com", "https://b.org/x", "http://c.net/?q=1"]), max_size=7
+)
 _ids = st.lists(st.sampled_from([388, 389, 999]), max_size=3)
 _day = st.one_of(st.none(), st.integers(-40, 40).map(lambda d: TODAY + dt.timedelta(days=d)))
 
@@ -63,7 +67,9 @@ def _grouped(fields: set[str]) -> set[str]:
 
 @settings(max_examples=120, deadline=None)
 @given(st.sampled_from(["", "Launch", "w " * 9, "w " * 10]), _words, _body, _urls, _ids, _day, _day)
-def test_local_rules_and_the_emulator_blame_the_same_fields(name, title, body, urls, ids, start, end):
+def test_local_rules_and_the_emulator_blame_the_same_fields(
+    name, title, body, urls, ids, start, end
+):
     row = _row(name.strip(), title, body, urls, ids, start, end)
     local = {p.column for p in check_row(row, CATALOGUE, TODAY)}
     answer = validate_store(_fields(row), today=TODAY, catalogue=CATALOGUE)
@@ -84,7 +90,9 @@ def test_the_example_row_from_the_reference_passes_both():
     assert check_row(row, CATALOGUE, TODAY) == []
     assert isinstance(validate_store(_fields(row), today=TODAY, catalogue=CATALOGUE), StoreRequest)
     short = dataclasses.replace(row, title="Two words")
-    assert [p.message for p in check_row(short, CATALOGUE, TODAY)] == ["Title has 2 words; it needs 4 to 50."]
+    assert [p.message for p in check_row(short, CATALOGUE, TODAY)] == [
+        "Title has 2 words; it needs 4 to 50."
+    ]
     assert validate_store(_fields(short), today=TODAY, catalogue=CATALOGUE) == {
         "article_title": ["The article_title must be between 4 and 50 words. You have 2 words."]
     }

@@ -4,9 +4,16 @@ import datetime as dt
 
 import pytest
 
-from sheetsync.cells import CellError, parse_date, parse_ready, parse_target_ids, parse_text, parse_urls, show
+from sheetsync.cells import (
+    CellError,
+    parse_date,
+    parse_ready,
+    parse_target_ids,
+    parse_text,
+    parse_urls,
+    show,
+)
 from sheetsync.tables.base import Unreadable
-
 
 # --- site IDs ---------------------------------------------------------------------------
 
@@ -70,7 +77,10 @@ def test_target_ids_rejected(raw, says):
     "raw, expected",
     [
         ("https://acme.com", ("https://acme.com",)),
-        ("https://acme.com, https://acme.com/product", ("https://acme.com", "https://acme.com/product")),
+        (
+            "https://acme.com, https://acme.com/product",
+            ("https://acme.com", "https://acme.com/product"),
+        ),
         ("https://a.com\nhttp://b.org/x?y=1", ("https://a.com", "http://b.org/x?y=1")),
         ("https://a.com; https://b.com", ("https://a.com", "https://b.com")),
         ("https://a.com https://b.com", ("https://a.com", "https://b.com")),

@@ -1,13 +1,20 @@
-"""Whatever a cell holds, reading and checking never crash, and every refusal names row and column."""
+"""Whatever a cell holds, reading and checking never crash; every refusal names row and column."""
 
 import datetime as dt
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sheetsync.cells import CellError, parse_date, parse_ready, parse_target_ids, parse_text, parse_urls
+from sheetsync.cells import (
+    CellError,
+    parse_date,
+    parse_ready,
+    parse_target_ids,
+    parse_text,
+    parse_urls,
+)
 from sheetsync.models import Catalogue, Site
-from sheetsync.rules import check_row, derive_name, MAX_NAME_WORDS
+from sheetsync.rules import MAX_NAME_WORDS, check_row, derive_name
 from sheetsync.sheet import map_header, read_rows
 from sheetsync.tables.base import Grid, Unreadable
 
@@ -15,7 +22,9 @@ HEADER = (
     "Name", "Title", "Body", "URLs", "Sites", "From", "Till", "Ready?", "My notes",
     "row_key", "task_id", "mode", "status", "progress", "result_urls", "last_synced", "notes",
 )  # fmt: skip
-CATALOGUE = Catalogue((Site(388, "example.com", 24, 31, 1, True, False), Site(389, "x.org", 1, 1, 1, False, True)))
+CATALOGUE = Catalogue(
+    (Site(388, "example.com", 24, 31, 1, True, False), Site(389, "x.org", 1, 1, 1, False, True))
+)
 
 # Text that looks like what people type into these cells, plus anything at all.
 _LIKELY = st.sampled_from(
@@ -30,7 +39,9 @@ CELLS = st.one_of(
     st.text(max_size=40),
     _LIKELY,
     # Huge cells, built by repetition because generating them character by character is slow.
-    st.builds(lambda part, times: part * times, st.text(min_size=1, max_size=12), st.integers(200, 2000)),
+    st.builds(
+        lambda part, times: part * times, st.text(min_size=1, max_size=12), st.integers(200, 2000)
+    ),
     st.integers(),
     st.just(10**5000),  # past the length Python will turn into text
     st.floats(allow_nan=True, allow_infinity=True),
@@ -59,7 +70,9 @@ def test_parsers_return_a_value_or_a_plain_refusal(value):
 
 
 @FAST
-@given(st.lists(st.lists(CELLS, min_size=0, max_size=len(HEADER)), min_size=1, max_size=4), st.dates())
+@given(
+    st.lists(st.lists(CELLS, min_size=0, max_size=len(HEADER)), min_size=1, max_size=4), st.dates()
+)
 def test_rows_read_and_checked_without_crashing(cells, today):
     grid = Grid(header=HEADER, rows=tuple(tuple(r) for r in cells))
     hm = map_header(grid.header)
@@ -96,6 +109,9 @@ def test_dates_round_trip_through_every_written_form(day):
 
 
 @FAST
-@given(st.lists(st.integers(min_value=1, max_value=10**12), min_size=1, max_size=8), st.sampled_from([", ", ";", "\n", " ", " ; "]))
+@given(
+    st.lists(st.integers(min_value=1, max_value=10**12), min_size=1, max_size=8),
+    st.sampled_from([", ", ";", "\n", " ", " ; "]),
+)
 def test_target_ids_round_trip(ids, separator):
     assert parse_target_ids(separator.join(map(str, ids))) == tuple(ids)

@@ -77,7 +77,9 @@ def test_words_are_counted_after_stripping_tags(text, words):
 # --- name -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["", "Launch", "Press release batch", " ".join(["w"] * MAX_NAME_WORDS)])
+@pytest.mark.parametrize(
+    "name", ["", "Launch", "Press release batch", " ".join(["w"] * MAX_NAME_WORDS)]
+)
 def test_names_that_fit_beside_the_marker(name):
     assert messages(make_row(name=name)) == []
 
@@ -94,7 +96,11 @@ def test_a_name_too_long_for_the_marker_says_why():
     [
         ("My  campaign ", TITLE, "My campaign"),
         ("", TITLE, TITLE),
-        ("", "one two three four five six seven eight nine ten eleven", "one two three four five six seven eight nine"),
+        (
+            "",
+            "one two three four five six seven eight nine ten eleven",
+            "one two three four five six seven eight nine",
+        ),
         ("", "", ""),
     ],
 )
@@ -106,7 +112,9 @@ def test_derived_name(name, title, expected):
 # --- title and body -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("title", ["one two three four", " ".join(["w"] * 50), "<b>Bold</b> news of the day"])
+@pytest.mark.parametrize(
+    "title", ["one two three four", " ".join(["w"] * 50), "<b>Bold</b> news of the day"]
+)
 def test_titles_accepted(title):
     assert messages(make_row(title=title)) == []
 
@@ -124,7 +132,9 @@ def test_titles_rejected(title, message):
     assert messages(make_row(title=title)) == [f"Row 7, article_title: {message}"]
 
 
-@pytest.mark.parametrize("body", ["x", " ".join(["w"] * 400), "<p>" + "<br>".join(["w"] * 400) + "</p>"])
+@pytest.mark.parametrize(
+    "body", ["x", " ".join(["w"] * 400), "<p>" + "<br>".join(["w"] * 400) + "</p>"]
+)
 def test_bodies_accepted(body):
     assert messages(make_row(body=body)) == []
 
@@ -134,7 +144,10 @@ def test_bodies_accepted(body):
     [
         ("", "Body is empty; paste the article text"),
         ("<p></p>", "no words"),
-        (" ".join(["w"] * 401), "Body has 401 words (HTML tags not counted); shorten it to 400 or fewer."),
+        (
+            " ".join(["w"] * 401),
+            "Body has 401 words (HTML tags not counted); shorten it to 400 or fewer.",
+        ),
     ],
 )
 def test_bodies_rejected(body, says):
@@ -202,14 +215,15 @@ def test_schedules_accepted(start, end):
     "start, end, column, message",
     [
         (dt.date(2025, 5, 25), dt.date(2025, 5, 20), "schedule_till",
-         "Schedule till (2025-05-20) is before schedule from (2025-05-25); make it 2025-05-25 or later."),
+         "Schedule till (2025-05-20) is before schedule from (2025-05-25); "
+         "make it 2025-05-25 or later."),
         (None, dt.date(2025, 5, 17), "schedule_till",
          "Schedule till (2025-05-17) is in the past; pick a date from 2025-05-18 to 2025-06-18."),
         (None, dt.date(2025, 6, 19), "schedule_till",
          "Schedule till (2025-06-19) is more than one month ahead; pick 2025-06-18 or earlier."),
         (dt.date(2025, 6, 18), None, "schedule_from",
-         "Schedule from (2025-06-18) is too far ahead: publishing must end by 2025-06-18, one month "
-         "from today; pick 2025-06-17 or earlier."),
+         "Schedule from (2025-06-18) is too far ahead: publishing must end by 2025-06-18, "
+         "one month from today; pick 2025-06-17 or earlier."),
         (dt.date(2025, 5, 1), None, "schedule_from",
          "Schedule from (2025-05-01) is in the past, so the default end (2025-05-02) is too; "
          "set it to 2025-05-18 or later, or fill in schedule till."),
@@ -238,7 +252,10 @@ def test_one_month_ahead(day, expected):
 
 
 def test_problems_name_the_column_as_the_sheet_calls_it():
-    g = Grid(header=("Headline", "Content", "Links", "Sites"), rows=(("Two words", "b", "https://a.com", 388),))
+    g = Grid(
+        header=("Headline", "Content", "Links", "Sites"),
+        rows=(("Two words", "b", "https://a.com", 388),),
+    )
     [row] = read_rows(g, map_header(g.header))
     assert messages(row) == ["Row 2, Headline: Title has 2 words; it needs 4 to 50."]
 

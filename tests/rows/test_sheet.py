@@ -114,7 +114,9 @@ def test_duplicate_unknown_and_blank_headers_are_the_persons_business():
     assert set(hm.index) == set(HEADER)
 
 
-@pytest.mark.parametrize("index, letters", [(0, "A"), (25, "Z"), (26, "AA"), (27, "AB"), (701, "ZZ"), (702, "AAA")])
+@pytest.mark.parametrize(
+    "index, letters", [(0, "A"), (25, "Z"), (26, "AA"), (27, "AB"), (701, "ZZ"), (702, "AAA")]
+)
 def test_column_letters(index, letters):
     assert column_letter(index) == letters
 
@@ -124,9 +126,32 @@ def test_column_letters(index, letters):
 
 def test_a_clean_row_is_read_into_types():
     g = grid(
-        ["Title", "Body", "URLs", "Sites", "From", "Till", "Ready?", "Key", "Task ID", "Mode", "Status"],
-        [TITLE, "<p>Acme</p>", "https://acme.com, https://acme.com/p", "388; 372.0", "2025-05-18",
-         dt.date(2025, 5, 25), True, "k7", "6825f0ba291e7", "sandbox", "Queued"],
+        [
+            "Title",
+            "Body",
+            "URLs",
+            "Sites",
+            "From",
+            "Till",
+            "Ready?",
+            "Key",
+            "Task ID",
+            "Mode",
+            "Status",
+        ],
+        [
+            TITLE,
+            "<p>Acme</p>",
+            "https://acme.com, https://acme.com/p",
+            "388; 372.0",
+            "2025-05-18",
+            dt.date(2025, 5, 25),
+            True,
+            "k7",
+            "6825f0ba291e7",
+            "sandbox",
+            "Queued",
+        ],
     )
     [row] = read_rows(g, map_header(g.header))
     assert row == ArticleRow(
@@ -144,8 +169,14 @@ def test_a_clean_row_is_read_into_types():
         schedule_till=dt.date(2025, 5, 25),
         anchor=TITLE,
         owned={
-            C.ROW_KEY: "k7", C.TASK_ID: "6825f0ba291e7", C.MODE: "sandbox", C.STATUS: "Queued",
-            C.PROGRESS: "", C.RESULT_URLS: "", C.LAST_SYNCED: "", C.NOTES: "",
+            C.ROW_KEY: "k7",
+            C.TASK_ID: "6825f0ba291e7",
+            C.MODE: "sandbox",
+            C.STATUS: "Queued",
+            C.PROGRESS: "",
+            C.RESULT_URLS: "",
+            C.LAST_SYNCED: "",
+            C.NOTES: "",
         },  # fmt: skip
         problems=(),
     )
@@ -190,12 +221,22 @@ def test_cell_problems_name_row_and_the_sheets_own_header():
     rows = read_rows(g, map_header(g.header))
     assert rows[0].problems == ()
     problems = rows[1].problems
-    assert [(p.row, p.column) for p in problems] == [(3, "Send"), (3, "Links"), (3, "Site IDs"), (3, "Deadline")]
-    assert str(problems[1]) == 'Row 3, Links: "www.acme.com" has no https:// in front; type it as https://www.acme.com.'
+    assert [(p.row, p.column) for p in problems] == [
+        (3, "Send"),
+        (3, "Links"),
+        (3, "Site IDs"),
+        (3, "Deadline"),
+    ]
+    assert (
+        str(problems[1])
+        == 'Row 3, Links: "www.acme.com" has no https:// in front; type it as https://www.acme.com.'
+    )
 
 
 def test_unreadable_cells_become_problems_with_their_reason():
-    g = grid([*HEADER, "task_id"], ["", Unreadable("#REF!"), "b", "https://a.com", 1, Unreadable("#N/A")])
+    g = grid(
+        [*HEADER, "task_id"], ["", Unreadable("#REF!"), "b", "https://a.com", 1, Unreadable("#N/A")]
+    )
     [row] = read_rows(g, map_header(g.header))
     assert {(p.column, "#REF!" in p.message or "#N/A" in p.message) for p in row.problems} == {
         ("article_title", True),
@@ -212,7 +253,11 @@ def test_anchor_is_the_title_cell_as_the_backends_reread_it():
     )
     spaced, number = read_rows(g, map_header(g.header))
     assert spaced.title == "Spaced title text here"
-    assert spaced.anchor == cell_text("  Spaced\u00a0title  text here ") == "Spaced\u00a0title  text here"
+    assert (
+        spaced.anchor
+        == cell_text("  Spaced\u00a0title  text here ")
+        == "Spaced\u00a0title  text here"
+    )
     assert number.anchor == cell_text(2024) == "2024"
 
 
