@@ -188,7 +188,15 @@ class Store:
             rows = self._db.execute(
                 "SELECT * FROM tasks WHERE token_hash = ? ORDER BY seq", (hashed,)
             ).fetchall()
-            return [self._task(row) for row in rows]
+            # One query for every placement, not one per task: lists run to thousands of tasks.
+            placements: dict[str, list[sqlite3.Row]] = {}
+            for p in self._db.execute(
+                "SELECT p.* FROM placements p JOIN tasks t ON t.id = p.task_id"
+                " WHERE t.token_hash = ? ORDER BY p.task_id, p.position",
+                (hashed,),
+            ):
+                placements.setdefault(p["task_id"], []).append(p)
+            return [self._task(row, placements.get(row["id"], [])) for row in rows]
 
     def task(self, hashed: str, task_id: str) -> TaskRecord | None:
         with self._lock:
@@ -219,10 +227,11 @@ class Store:
             )
             return cursor.rowcount == 1
 
-    def _task(self, row: sqlite3.Row) -> TaskRecord:
-        placements = self._db.execute(
-            "SELECT * FROM placements WHERE task_id = ? ORDER BY position", (row["id"],)
-        ).fetchall()
+    def _task(self, row: sqlite3.Row, placements: list[sqlite3.Row] | None = None) -> TaskRecord:
+        if placements is None:
+            placements = self._db.execute(
+                "SELECT * FROM placements WHERE task_id = ? ORDER BY position", (row["id"],)
+            ).fetchall()
         return TaskRecord(
             id=row["id"],
             seq=row["seq"],
