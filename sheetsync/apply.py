@@ -29,6 +29,7 @@ from .plan import (
     Submit,
     fingerprint,
     marker,
+    needs_details,
     parse_marker,
 )
 from .sheet import ArticleRow, HeaderMap
@@ -231,6 +232,9 @@ class Context:
     notes: list[str] = field(default_factory=list)
     fetched: dict[str, models.Task] = field(default_factory=dict)
     remote: list[models.TaskSummary] = field(default_factory=list)
+    #: Tasks created this run, remembered as queued so the next run needs no `task/show`.
+    submitted_seen: list[Seen] = field(default_factory=list)
+    queued_seen: list[Seen] = field(default_factory=list)
 
     def outcome(self, action: Action, kind: str | None = None, **kw: Any) -> RowOutcome:
         o = RowOutcome(
@@ -376,6 +380,7 @@ def submit(
         sent += 1
         if sent % ctx.batch_size == 0:
             ctx.writer.flush()
+    ctx.journal.remember_seen(ctx.sheet, ctx.submitted_seen)
     ctx.progress(ProgressEvent("push", len(submits), len(submits), None, "submitted"))
 
 
@@ -390,6 +395,7 @@ def _submitted(ctx: Context, a: Submit, task_id: str, *, sent_now: bool) -> None
         C.NOTES: "",
     }
     ctx.writer.stage(a.row, a.key, False, values)
+    ctx.submitted_seen.append(Seen(task_id, None, values[C.STATUS], queued_placements(a.row)))
     ctx.outcome(
         a,
         "submitted" if sent_now else "adopt",
@@ -417,10 +423,25 @@ def refresh(ctx: Context, plan: Plan) -> None:
     targets: list[tuple[Action, str, models.TaskSummary | None]] = [
         (a, a.task_id, a.summary) for a in plan.of(Refresh) if a.fetch
     ]
-    targets += [(a, a.task.id, a.task) for a in plan.of(Adopt)]
+    targets += [(a, a.task.id, a.task) for a in plan.of(Adopt) if needs_details(a.task)]
+    seen: list[Seen] = []
+    queued = [(a, a.task_id, a.summary) for a in plan.of(Refresh) if a.summary and not a.fetch]
+    queued += [(a, a.task.id, a.task) for a in plan.of(Adopt) if not needs_details(a.task)]
+    for a, task_id, summary in queued:
+        if summary is None or summary.status is not models.Status.QUEUED:
+            continue
+        before = ctx.snapshot.seen.get(task_id)
+        placements = before.placements if before and before.placements else queued_placements(a.row)
+        values = {C.STATUS: str(summary.status), C.PROGRESS: progress_text(placements)}
+        if not a.row.owned.get(C.MODE):
+            values[C.MODE] = _mode_of(summary)
+        ctx.writer.stage(a.row, a.key, a.by_position, values)
+        now_seen = Seen(task_id, summary.updated_at, str(summary.status), placements)
+        ctx.queued_seen.append(now_seen)
+        if before != now_seen:
+            seen.append(now_seen)
     if ctx.client is None:
         return
-    seen: list[Seen] = []
     stop: str | None = None
     for i, (a, task_id, summary) in enumerate(targets):
         ctx.progress(ProgressEvent("pull", i, len(targets), a.row.row, "refreshing"))
@@ -444,9 +465,8 @@ def refresh(ctx: Context, plan: Plan) -> None:
             continue
         ctx.fetched[task_id] = task
         values = task_values(task)
-        parsed = parse_marker(task.name)
-        if parsed is not None or not a.row.owned.get(C.MODE):
-            values[C.MODE] = SANDBOX if parsed and parsed[1] else "live"
+        if parse_marker(task.name) is not None or not a.row.owned.get(C.MODE):
+            values[C.MODE] = _mode_of(task)
         ctx.writer.stage(a.row, a.key, a.by_position, values)
         prior = ctx.outcomes.get(a.row.row)
         ctx.outcome(
@@ -461,6 +481,16 @@ def refresh(ctx: Context, plan: Plan) -> None:
         seen.append(Seen(task_id, updated, str((summary or task).status), task.placements))
     ctx.journal.remember_seen(ctx.sheet, seen)
     ctx.progress(ProgressEvent("pull", len(targets), len(targets), None, "refreshed"))
+
+
+def _mode_of(task: models.TaskSummary) -> str:
+    parsed = parse_marker(task.name)
+    return SANDBOX if parsed and parsed[1] else "live"
+
+
+def queued_placements(row: ArticleRow) -> tuple[models.Placement, ...]:
+    """What a task just created from `row` holds: one queued placement per target site."""
+    return tuple(models.Placement(i, models.Status.QUEUED, None, None) for i in row.target_ids)
 
 
 def task_values(task: models.Task) -> dict[str, str]:
@@ -480,6 +510,8 @@ def placements_tab(
 ) -> Tab:
     """The Placements tab: one line per task x site, for the tasks in the sheet."""
     known = {tid: s.placements for tid, s in ctx.snapshot.seen.items() if s.placements is not None}
+    known.update({s.task_id: s.placements for s in ctx.submitted_seen if s.placements is not None})
+    known.update({s.task_id: s.placements for s in ctx.queued_seen if s.placements is not None})
     known.update({tid: t.placements for tid, t in ctx.fetched.items()})
     lines: list[tuple[str, ...]] = []
     for key, task_id in rows:

@@ -106,8 +106,11 @@ class Journal:
         try:
             # isolation_level=None: we commit each statement ourselves, immediately.
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            # WAL + NORMAL: a commit survives the process being killed at any point (what a
+            # crash or Ctrl-C does); only a power cut can undo the latest commits, and then the
+            # run after it still finds the task by its marker in the server's task list.
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise TableError(

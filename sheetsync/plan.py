@@ -266,6 +266,11 @@ class New(Action):
         return "new row; a push will submit it"
 
 
+def needs_details(task: models.TaskSummary) -> bool:
+    """Whether `task/show` can tell more than the task list (not for a task still queued)."""
+    return task.status is not models.Status.QUEUED
+
+
 def problems_text(problems: Iterable[Problem], sep: str = "\n") -> str:
     """Plain sentences for the notes cell, one per problem."""
     return sep.join(f"{p.column}: {p.message}" for p in problems)
@@ -300,7 +305,7 @@ class Plan:
     @property
     def fetches(self) -> int:
         return sum(1 for a in self.actions if isinstance(a, Refresh) and a.fetch) + sum(
-            1 for a in self.actions if isinstance(a, Adopt) and a.task.id
+            1 for a in self.actions if isinstance(a, Adopt) and needs_details(a.task)
         )
 
     @property
@@ -522,7 +527,9 @@ def _follow(
     if not pull:
         return Refresh(r, key, task_id, summary, False, by_position=by_position) if by_position else None
     fetch = False
-    if summary is not None:
+    if summary is not None and summary.status is not models.Status.QUEUED:
+        # A queued task has no result yet: its summary says all the row shows, so only a
+        # task that moved on (or that this machine never saw in detail) costs a `task/show`.
         seen = journal.seen.get(task_id)
         changed = (
             seen is None

@@ -173,15 +173,20 @@ def test_invalid_and_unready_rows_are_not_sent_and_say_why():
 
 @pytest.mark.parametrize(
     "seen_updated,sheet_status,fetch",
-    [(T0, "Queued", False), (T0 - dt.timedelta(minutes=5), "Queued", True), (T0, "Publishing", True), (None, "Queued", True)],
+    [
+        (T0, "Publishing", False),
+        (T0 - dt.timedelta(minutes=5), "Publishing", True),  # the server's task moved on
+        (T0, "Queued", True),  # the sheet lags behind
+        (None, "Publishing", True),  # this machine never saw its details
+    ],
 )
 def test_refresh_fetches_details_only_when_something_changed(seen_updated, sheet_status, fetch):
     r = rows(row(1, key="ss-aaaaaaaa", task_id="t1", mode="live", status=sheet_status, progress="0/2 published"))
-    remote = [summary("t1", "A ss-aaaaaaaa", Status.QUEUED, updated=T0)]
+    remote = [summary("t1", "A ss-aaaaaaaa", Status.PUBLISHING, updated=T0)]
     seen = {}
     if seen_updated is not None:
-        placements = (Placement(372, Status.QUEUED, None, None),)
-        seen = {"t1": Seen("t1", seen_updated, "Queued", placements)}
+        placements = (Placement(372, Status.PUBLISHING, None, None),)
+        seen = {"t1": Seen("t1", seen_updated, "Publishing", placements)}
     plan = build(r, remote, journal=Snapshot({}, seen, {}))
     assert [a.kind for a in plan.actions] == ["refresh"]
     assert plan.actions[0].fetch is fetch
@@ -205,3 +210,11 @@ def test_plan_is_json_ready():
     assert d["counts"] == {"submit": 1, "not-ready": 1}
     assert d["rows"][0]["targets"] == [372, 373] and d["cost"] == 2
     assert EMPTY.entries == {}
+
+
+def test_a_queued_task_never_needs_details():
+    r = rows(row(1, key="ss-aaaaaaaa", task_id="t1", mode="live", status="", progress=""))
+    plan = build(r, [summary("t1", "A ss-aaaaaaaa", Status.QUEUED)])
+    assert not plan.actions[0].fetch and plan.expected_requests == 1
+    adopt = build(rows(row(1, key="ss-aaaaaaaa")), [summary("t1", "A ss-aaaaaaaa", Status.QUEUED)])
+    assert adopt.expected_requests == 1
