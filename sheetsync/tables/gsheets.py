@@ -384,7 +384,8 @@ class GoogleSheetTable(Table):
             main.cols = cols_now or main.cols
             if len(value_ranges) > 1:
                 main.rows = _a1_extent(value_ranges[1].get("range", ""))[0] or main.rows
-        header = [strip_control(cell_text(v)) for v in (value_ranges[0].get("values") or [[]])[0]] if value_ranges else []
+        first_row = (value_ranges[0].get("values") or [[]])[0] if value_ranges else []
+        header = [strip_control(cell_text(v)) for v in first_row]
         columns = {
             c: [strip_control(cell_text(r[0] if r else None)) for r in vr.get("values", [])]
             for c, vr in zip(cols, value_ranges[1:])

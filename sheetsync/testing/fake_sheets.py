@@ -397,7 +397,7 @@ class Spreadsheet:
                 return sheet
         raise KeyError(title)
 
-    def sheet_by_id(self, sheet_id: int) -> Sheet:
+    def sheet_by_id(self, sheet_id: Any) -> Sheet:
         for sheet in self.sheets:
             if sheet.sheet_id == sheet_id:
                 return sheet
@@ -838,7 +838,8 @@ class FakeSheets:
                 continue  # only the parts that intersect the requested ranges
             entry: dict[str, Any] = {"properties": sheet.properties(index)}
             if include or "fields" in query:
-                entry["data"] = [self._grid_data(sheet, s, cell_mask) for s in (mine or [Span(sheet, 1, 1, None, None)])]
+                spans_here = mine or [Span(sheet, 1, 1, None, None)]
+                entry["data"] = [self._grid_data(sheet, s, cell_mask) for s in spans_here]
             if sheet.merges:
                 entry["merges"] = [
                     {"sheetId": sheet.sheet_id, "startRowIndex": a, "endRowIndex": b,
@@ -920,7 +921,9 @@ class FakeSheets:
         if name == "deleteSheet":
             sheet = book.sheet_by_id(body.get("sheetId"))
             if len(book.sheets) == 1:
-                raise ApiFault(400, f"Invalid requests[{i}].deleteSheet: You can't remove all the sheets in a document.")
+                raise ApiFault(
+                    400, f"Invalid requests[{i}].deleteSheet: You can't remove all the sheets in a document."
+                )
             book.sheets.remove(sheet)
             return {}
         if name == "appendDimension":
@@ -963,7 +966,8 @@ class FakeSheets:
         if name == "mergeCells":
             rng = body.get("range", {})
             sheet = book.sheet_by_id(rng.get("sheetId"))
-            sheet.merge(rng["startRowIndex"] + 1, rng["startColumnIndex"] + 1, rng["endRowIndex"], rng["endColumnIndex"])
+            first = (rng["startRowIndex"] + 1, rng["startColumnIndex"] + 1)
+            sheet.merge(*first, rng["endRowIndex"], rng["endColumnIndex"])
             return {}
         if name in _FORMATTING_REQUESTS or name in ("updateCells", "unmergeCells"):
             return {}
@@ -1029,7 +1033,8 @@ class FakeSheets:
             values = [[col[i] if i < len(col) else None for col in values] for i in range(width)]
         nrows, ncols = len(values), max((len(r) for r in values), default=0)
         if not span.single and span.r2 is not None and span.r1 + nrows - 1 > span.r2:
-            raise ApiFault(400, f"Requested writing within range [{rng}], but tried writing to row [{span.r1 + nrows - 1}]")
+            last_row = span.r1 + nrows - 1
+            raise ApiFault(400, f"Requested writing within range [{rng}], but tried writing to row [{last_row}]")
         if not span.single and span.c2 is not None and span.c1 + ncols - 1 > span.c2:
             raise ApiFault(
                 400,
