@@ -568,16 +568,18 @@ def open_google_sheet(
     env: Mapping[str, str] | None = None,
     gspread_dir: str | os.PathLike[str] | None = None,
     retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] | None = None,
     timeout: float | tuple[float, float] = (10.0, 120.0),
-    **_ignored: Any,
 ) -> GoogleSheetTable:
     """Open a tab of a Google spreadsheet by URL or key; no request is sent until `read()`.
 
     Credentials: `client` (a ready gspread.Client), else a JSON file from `credentials` or
     GOOGLE_APPLICATION_CREDENTIALS (service-account key or OAuth file), else gspread's own
-    OAuth login files.
+    OAuth login files. `sleep` (or a whole `retry` policy) replaces the waits between retries.
     """
     key, gid = parse_spec(spec)
+    if retry is None:
+        retry = RetryPolicy() if sleep is None else RetryPolicy(sleep=sleep)
     environ = os.environ if env is None else env
     path = credentials or environ.get("GOOGLE_APPLICATION_CREDENTIALS") or None
     info = _credentials_file(Path(path).expanduser()) if path else None

@@ -292,7 +292,9 @@ class Sheet:
         self.rows, self.cols = max(self.rows, need_rows), max(self.cols, need_cols)
         for i, row in enumerate(rows):
             for j, value in enumerate(row):
-                if value is not None:
+                if isinstance(value, (dt.date, dt.datetime)):
+                    self.set_cell(start_row + i, start_col + j, value)
+                elif value is not None:
                     self._put(start_row - 1 + i, start_col - 1 + j, value, user_entered)
 
     def set_cell(self, row: int, col: int, value: Any = None, *, formula: str | None = None,

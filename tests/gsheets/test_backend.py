@@ -196,8 +196,11 @@ def test_identity_names_the_spreadsheet_and_the_sheet_id(fake, book, open_sheet)
 
 
 def test_open_table_dispatches_urls_and_keys_here(fake, book):
-    table = open_table(f"https://docs.google.com/spreadsheets/d/{book}/edit", client=fake.client())
+    slept = Sleeps()
+    table = open_table(f"https://docs.google.com/spreadsheets/d/{book}/edit", client=fake.client(), sleep=slept)
+    fake.fail_next(1, status=500)
     assert table.read().header == ()
+    assert len(slept) == 1
     assert parse_spec(book) == (book, None)
     with pytest.raises(TableError, match="not a Google Sheets URL"):
         parse_spec("https://docs.google.com/document/d/abc")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import gspread
 import pytest
 import requests
@@ -129,6 +131,14 @@ def test_clear_append_and_batch_clear(fake, book, http):
     assert http.values_clear(book, "Sheet1!B:B")["clearedRange"] == "Sheet1!B1:B1000"
     http.values_batch_clear(book, body={"ranges": ["Sheet1!A2"]})
     assert fake.sheet(book, "Sheet1").values() == [["a"]]
+
+
+def test_seeded_dates_are_serial_numbers_with_a_date_format(fake, book, http):
+    fake.sheet(book, "Sheet1").set_values([["when"], [dt.date(2020, 1, 1)], [dt.datetime(2020, 1, 1, 12)]])
+    got = http.values_get(book, "Sheet1!A2:A3", params={"valueRenderOption": "UNFORMATTED_VALUE"})
+    assert got["values"] == [[43831], [43831.5]]
+    shown = http.values_get(book, "Sheet1!A2:A3")
+    assert shown["values"] == [["2020-01-01"], ["2020-01-01 12:00:00"]]
 
 
 def test_person_edits_insert_delete_sort(fake, book):
