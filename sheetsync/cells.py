@@ -61,10 +61,13 @@ _MAX_DIGITS = 100
 
 
 def _unreadable(value: Unreadable) -> CellError:
-    reason = show(value.reason, limit=60) if value.reason else "no value"
-    return CellError(
-        f"The cell cannot be read ({reason}); fix the formula or type the value itself."
-    )
+    # Backends give a reason that often already says what to do ("...; open the file in
+    # Excel, save it, and run again"); only a bare reason ("#REF!") needs our advice.
+    reason = show(value.reason, limit=200)[1:-1].rstrip(". ") if value.reason else ""
+    if not reason:
+        return CellError("The cell cannot be read; fix the formula or type the value itself.")
+    advice = "" if ";" in reason else "; fix the formula or type the value itself"
+    return CellError(f"The cell cannot be read: {reason}{advice}.")
 
 
 def _finite_number_text(value: float) -> str:
