@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import sqlite3
 import threading
-from collections.abc import Mapping
-from typing import Literal
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Literal
 
 from ..models import Site
 from . import answers, progress
@@ -22,6 +23,9 @@ from .faults import Faults
 from .ratelimit import SlidingWindow
 from .store import PlacementRecord, Store, TaskRecord, token_hash
 from .validation import StoreRequest, validate_store
+
+if TYPE_CHECKING:
+    from .server import ServerHandle
 
 ENDPOINTS: dict[str, tuple[str, ...]] = {
     "health-check": ("GET", "POST"),
@@ -167,7 +171,7 @@ class Emulator:
         """Cancel a task's unfinished placements now (the API has no call for it)."""
         return self.store.cancel(task_id, self.now())
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0):  # -> ServerHandle
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> ServerHandle:
         """Serve over HTTP in a background thread; use as a context manager."""
         from .server import ServerHandle
 
@@ -310,17 +314,21 @@ class Emulator:
             "completed_at": stamp(max(ends) if finished and ends else None),
         }
 
-    def _state(self, task: TaskRecord, placement: PlacementRecord, now: dt.datetime):
+    def _state(
+        self, task: TaskRecord, placement: PlacementRecord, now: dt.datetime
+    ) -> progress.PlacementState:
         return progress.placement_state(placement.plan, now, task.cancelled_at)
 
-    def _result_url(self, root_url: str, placement: PlacementRecord, state) -> str | None:
+    def _result_url(
+        self, root_url: str, placement: PlacementRecord, state: progress.PlacementState
+    ) -> str | None:
         if state.status != progress.PUBLISHED:
             return None
         site = CATALOGUE.get(placement.site_id)
         domain = site.url if site else str(placement.site_id)
         return f"{root_url}sites/{domain}/{placement.slug}"
 
-    def _stamper(self, task: TaskRecord):
+    def _stamper(self, task: TaskRecord) -> Callable[[dt.datetime | None], str | None]:
         micro = self.timestamps == "micro" or (self.timestamps == "mixed" and task.seq % 2 == 1)
 
         def stamp(value: dt.datetime | None) -> str | None:
@@ -333,7 +341,7 @@ class Emulator:
     def _stamp(self, value: dt.datetime) -> str:
         return _format(value, self.timestamps != "seconds")
 
-    def _task_id(self, db, seq: int) -> str:
+    def _task_id(self, db: sqlite3.Connection, seq: int) -> str:
         attempt = 0
         while True:
             key = f"task:{self.seed}:{seq}:{attempt}".encode()
@@ -353,4 +361,4 @@ def _slug(title: str, task_id: str) -> str:
     return f"{words[:60].rstrip('-')}-{task_id}"
 
 
-__all__ = ["Emulator", "ENDPOINTS", "FakeClock", "RealClock"]
+__all__ = ["ENDPOINTS", "Emulator", "FakeClock", "RealClock"]

@@ -136,3 +136,14 @@ def test_accelerated_time_moves_placements_faster(clock: FakeClock) -> None:
         listed = requests.get(server.base_url + "tasks", params={"api_token": TOKEN}).json()["message"]
     assert listed[0]["status"] in ("Published", "Failed")
     assert emu.now() == START + dt.timedelta(hours=16)
+
+
+def test_concurrent_submissions_never_overspend(base: str, emu: Emulator) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    emu.add_account(TOKEN, 30)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(lambda _: requests.post(base + "task/store", json=store_payload()).status_code, range(20)))
+    assert sorted(codes) == [201] * 10 + [409] * 10
+    rows = emu.task_rows(TOKEN)
+    assert emu.credits(TOKEN) == 0 and len({r["id"] for r in rows}) == 10
