@@ -97,7 +97,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "websites",
         "websiteids",
         "targetwebsites",
-    ),  # fmt: skip
+    ),
     C.SCHEDULE_FROM: ("from", "start", "startdate", "publishfrom", "notbefore"),
     C.SCHEDULE_TILL: (
         "till",
@@ -194,7 +194,8 @@ def _is_blank(value: CellValue) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
-        return not value.strip()
+        # Zero-width and non-breaking spaces pasted from the web do not make a row.
+        return not parse_text(value)
     return False
 
 

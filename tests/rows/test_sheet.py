@@ -188,11 +188,12 @@ def test_blank_rows_are_skipped_and_row_numbers_kept():
         ["", TITLE, "b", "https://a.com", 1, ""],
         [None, None, None, None, None, None],
         ["  ", "", "\t", None, None, "only the person's own note"],
+        ["\u200b", "\u00a0", None, "\ufeff ", None, None],
         ["", TITLE, "b", "https://a.com", 2, ""],
         [],
     )
     rows = read_rows(g, map_header(g.header))
-    assert [r.row for r in rows] == [2, 5]
+    assert [r.row for r in rows] == [2, 6]
     assert [r.target_ids for r in rows] == [(1,), (2,)]
 
 
