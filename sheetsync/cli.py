@@ -7,8 +7,8 @@ passes through `redact` with the token known to this run, as a last line of defe
 
 from __future__ import annotations
 
-import functools
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -82,8 +82,10 @@ def _err(text: str) -> None:
 
 def _show(renderable: Any, *, err: bool = False) -> None:
     """Print a rich renderable (tables) as text, through the same redaction as everything else."""
+    stream = sys.stderr if err else sys.stdout
+    width = shutil.get_terminal_size().columns if stream.isatty() else 120
     console = Console(
-        file=None, width=120, record=True, force_terminal=False, no_color=True, soft_wrap=False,
+        file=None, width=width, record=True, force_terminal=False, no_color=True, soft_wrap=False,
         stderr=err,
     )
     with console.capture() as capture:
@@ -103,9 +105,9 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except SheetsyncError as exc:
             self._fail(ctx, exc, exc.exit_code, str(exc))
-        except KeyboardInterrupt as exc:
+        except (KeyboardInterrupt, click.Abort) as exc:  # Ctrl-C, also at a confirmation prompt
             self._fail(ctx, exc, ExitCode.INTERRUPTED, "Interrupted; run the same command again to continue safely.")
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (click.exceptions.Exit, click.ClickException):
             raise
         except Exception as exc:  # a bug: say so in one line, traceback only with --debug
             self._fail(
@@ -201,7 +203,8 @@ def cli() -> None:
 
     \b
     Exit codes: 0 done, 1 rows need attention, 2 usage or settings problem,
-    3 BacklinkBase refused or could not be reached, 130 interrupted.
+    3 BacklinkBase refused or could not be reached, 70 a bug (rerun with --debug),
+    130 interrupted.
     """
 
 

@@ -116,3 +116,28 @@ def test_unknown_key_in_sheetsync_toml_is_rejected_by_every_command(harness):
     result = harness.invoke("credits")
     assert result.exit_code == ExitCode.USAGE
     assert "'api_ur'" in result.stderr and "api_url" in result.stderr
+
+
+def test_an_unexpected_failure_is_one_line_exit_70_without_the_token(harness, demo_sheet):
+    from sheetsync.cli import Runtime, cli
+    from click.testing import CliRunner
+
+    def broken() -> bool:
+        raise RuntimeError(f"terminal probe failed for {harness.token}")
+
+    runtime = Runtime(env=harness.env, folder=harness.folder, interactive=broken,
+                      sleep=harness.sleep, stderr_is_terminal=lambda: False)
+    result = CliRunner().invoke(cli, ["sync", str(demo_sheet)], obj=runtime)
+    assert result.exit_code == ExitCode.INTERNAL
+    line = result.stderr.strip()
+    assert line.startswith("Error: Unexpected RuntimeError") and line.endswith("report the traceback.")
+    assert "\n" not in line
+    assert harness.token not in result.output and CANARY not in result.output
+
+
+def test_ctrl_c_at_the_confirmation_is_exit_130_and_spends_nothing(harness, demo_sheet):
+    harness.interactive = True
+    result = harness.invoke("sync", str(demo_sheet), input="")  # EOF at the prompt, like Ctrl-D/Ctrl-C
+    assert result.exit_code == ExitCode.INTERRUPTED
+    assert "run the same command again" in result.stderr
+    assert harness.emulator.task_rows(harness.token) == []
