@@ -109,6 +109,10 @@ class Emulator:
         """Create an account with `credits` unless it exists (a saved database keeps its balance)."""
         self.store.set_account(token, credits, keep_existing=True)
 
+    def close(self) -> None:
+        """Close the database (a file database keeps everything for the next Emulator)."""
+        self.store.close()
+
     def credits(self, token: str) -> int:
         balance = self.store.credits(token_hash(token))
         if balance is None:

@@ -21,7 +21,7 @@ def test_accounts_and_tasks_survive_a_restart(tmp_path: Path) -> None:
     first.add_account(TOKEN, 10)
     with first.serve() as server:
         created = requests.post(server.base_url + "task/store", json=store_payload()).json()["task_id"]
-    first.store.close()
+    first.close()
 
     again = Emulator(db=db, clock=clock, rate_limit=0)
     again.ensure_account(TOKEN, 10)  # an existing account keeps its balance
@@ -42,7 +42,7 @@ def test_resumed_time_never_runs_backwards(tmp_path: Path) -> None:
     with first.serve() as server:
         fast.advance(10)  # ten emulated hours
         requests.get(server.base_url + "health-check", params={"api_token": TOKEN})
-    first.store.close()
+    first.close()
     restarted = Emulator(db=db, clock=FakeClock(START), rate_limit=0, resume_time=True)
     assert restarted.now() == START + dt.timedelta(hours=10)
 
