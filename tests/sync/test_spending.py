@@ -1,0 +1,91 @@
+"""Credits are money: balance and --max-credits respected in sheet order, confirm, sandbox."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sheetsync import errors
+from sheetsync.workflow import Options
+
+from .helpers import TOKEN, column, sheet
+
+
+def test_max_credits_and_balance_are_spent_in_sheet_order_with_notes(world, backend):
+    backend.seed(sheet(4))  # 2 credits per row
+    report = world.run(backend.open(), opts={"max_credits": 5})
+    assert [r.action for r in report.rows] == ["submitted", "submitted", "wait", "wait"]
+    assert report.spent == 4 and report.exit_code == 1
+    notes = column(backend.values(), "notes")
+    assert notes[:2] == ["", ""]
+    assert notes[2].startswith("Waiting for credits: needs 2, 1 left under --max-credits 5")
+    assert "(row 4 is first in line)" in notes[3]  # sheet row 4 is the third data row
+
+    world.emu.add_account(TOKEN, 3)  # the balance is now the tighter limit
+    report = world.run(backend.open())
+    assert [r.action for r in report.rows][2:] == ["submitted", "wait"]
+    assert world.emu.credits(TOKEN) == 1
+    assert column(backend.values(), "notes")[2] == ""  # cleared once the problem is gone
+    assert "needs 2, 1 left;" in column(backend.values(), "notes")[3]
+
+
+def test_declined_confirmation_spends_nothing(world, backend):
+    backend.seed(sheet(3))
+    asked = []
+    report = world.run(backend.open(), confirm=lambda plan: asked.append(plan.cost) or False)
+    assert asked == [6]
+    assert world.store_posts() == 0 and world.emu.credits(TOKEN) == 1000
+    assert {r.action for r in report.rows} == {"declined"} and report.spent == 0
+    report = world.run(backend.open(), confirm=lambda plan: True)
+    assert report.spent == 6 and world.store_posts() == 3
+
+
+def test_sandbox_costs_nothing_shows_its_mode_and_never_counts_as_live(world, backend):
+    backend.seed(sheet(2))
+    asked = []
+    report = world.run(backend.open(), opts={"sandbox": True}, confirm=asked.append)
+    assert asked == [] and report.spent == 0 and world.emu.credits(TOKEN) == 1000
+    values = backend.values()
+    assert column(values, "mode") == ["sandbox", "sandbox"]
+    assert all(t["sandbox"] and t["name"].endswith(".sandbox") for t in world.tasks())
+    sandbox_ids = column(values, "task_id")
+
+    # A live run submits for real: the sandbox task is not taken for a placement.
+    report = world.run(backend.open())
+    assert [r.action for r in report.rows] == ["submitted", "submitted"]
+    values = backend.values()
+    assert column(values, "mode") == ["live", "live"]
+    assert not set(column(values, "task_id")) & set(sandbox_ids)
+    assert world.emu.credits(TOKEN) == 996
+    # ... and a sandbox run never replaces a live task.
+    world.run(backend.open(), opts={"sandbox": True})
+    assert len(world.tasks()) == 4
+
+
+def test_a_bad_token_stops_the_run_without_leaking_it(world, backend):
+    from sheetsync.client import Client
+
+    backend.seed(sheet(1))
+    bad = Client("wrong-token-1234567890", world.server.base_url, rate_limit=0, sleep=lambda s: None)
+    with pytest.raises(errors.BadTokenError) as caught:
+        world.run(backend.open(), client=bad)
+    assert "wrong-token-1234567890" not in str(caught.value)
+    assert world.store_posts() == 0
+
+
+def test_the_token_never_reaches_the_sheet_or_the_report(world, backend):
+    backend.seed(sheet(3))
+    world.emu.faults.inject("task/store", "500")
+    report = world.run(backend.open())
+    text = json.dumps(report.to_dict()) + json.dumps(backend.values(), default=str)
+    text += json.dumps(backend.values("Placements"), default=str)
+    assert TOKEN not in text
+
+
+def test_sync_refuses_to_run_without_writing():
+    from sheetsync.workflow import run
+
+    with pytest.raises(errors.ConfigError) as caught:
+        run(None, object(), Options(write=False), mode="sync")  # type: ignore[arg-type]
+    assert "plan or validate" in str(caught.value)
