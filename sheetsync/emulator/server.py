@@ -24,8 +24,9 @@ class _QuietHandler(WSGIRequestHandler):
     """Logs method, path and status only: the query string carries the API token."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        path = self.path.split("?", 1)[0]
-        log.debug("%s %s %s", self.command, path, code)
+        # A request line too broken to parse leaves no path or command behind.
+        path = str(getattr(self, "path", "") or "").split("?", 1)[0]
+        log.debug("%s %s %s", getattr(self, "command", None) or "-", path or "-", code)
 
     def log(self, type: str, message: str, *args: Any) -> None:
         text = _TOKEN_IN_TEXT.sub(r"\1<hidden>", message % args if args else message)
