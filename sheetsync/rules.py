@@ -112,7 +112,8 @@ def _check_name(check: _Checker) -> None:
         check.add(
             C.NAME,
             f"Name has {words} words; it can have at most {MAX_NAME_WORDS}, because sheetsync "
-            f"adds the row key as a {MAX_NAME_WORDS + 1}th word.",
+            f"adds the row key as a {MAX_NAME_WORDS + 1}th word; shorten it, or clear it to use "
+            "the title.",
         )
 
 

@@ -87,7 +87,8 @@ def test_names_that_fit_beside_the_marker(name):
 def test_a_name_too_long_for_the_marker_says_why():
     assert messages(make_row(name=" ".join(["w"] * 11))) == [
         "Row 7, name: Name has 11 words; it can have at most 9, "
-        "because sheetsync adds the row key as a 10th word."
+        "because sheetsync adds the row key as a 10th word; "
+        "shorten it, or clear it to use the title."
     ]
 
 
