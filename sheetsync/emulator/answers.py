@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
@@ -57,8 +58,8 @@ def not_enough_credits() -> Answer:
     )
 
 
-def invalid(message: str, errors: dict[str, list[str]]) -> Answer:
-    return Answer(422, {"success": False, "message": message, "errors": errors})
+def invalid(message: str, errors: Mapping[str, list[str] | str]) -> Answer:
+    return Answer(422, {"success": False, "message": message, "errors": dict(errors)})
 
 
 def not_found(what: str = "Task not found.") -> Answer:

@@ -47,7 +47,8 @@ class Emulator:
     "placement" (Queued Publishing ...) | "task" (queued, running ...) for task statuses;
     `timestamps` "micro" (…40.000000Z) | "seconds" (…40Z) | "mixed" (alternating per task);
     `validation_message` for 422 bodies ("Validation failed" or "Input Fields Validation
-    Error"); `ids_as_array_only` refuses comma strings for target_website_ids with the
+    Error"); `error_values` "list" (as both 422 examples) | "string" (one message per field,
+    as the 401/409 examples write theirs); `ids_as_array_only` refuses comma strings for target_website_ids with the
     documented "must be a JSON array"; `retry_after` adds that header to 429 answers.
     """
 
@@ -64,6 +65,7 @@ class Emulator:
         status_vocabulary: Literal["placement", "task"] = "placement",
         timestamps: Literal["micro", "seconds", "mixed"] = "micro",
         validation_message: str = "Validation failed",
+        error_values: Literal["list", "string"] = "list",
         ids_as_array_only: bool = False,
         retry_after: int | None = None,
         bad_token_limit: int = 3,
@@ -77,6 +79,8 @@ class Emulator:
             raise ValueError("status_vocabulary must be 'placement' or 'task'")
         if timestamps not in ("micro", "seconds", "mixed"):
             raise ValueError("timestamps must be 'micro', 'seconds' or 'mixed'")
+        if error_values not in ("list", "string"):
+            raise ValueError("error_values must be 'list' or 'string'")
         self.store = Store(db)
         self.base_clock: Clock = clock or RealClock()
         saved = self.store.get_meta("last_now") if resume_time else None
@@ -90,6 +94,7 @@ class Emulator:
         self.status_vocabulary = status_vocabulary
         self.timestamps = timestamps
         self.validation_message = validation_message
+        self.error_values = error_values
         self.ids_as_array_only = ids_as_array_only
         self.retry_after = retry_after
         self.faults = Faults()
@@ -231,7 +236,7 @@ class Emulator:
             fields, today=now.date(), catalogue=CATALOGUE, ids_as_array_only=self.ids_as_array_only
         )
         if not isinstance(checked, StoreRequest):
-            return answers.invalid(self.validation_message, checked)
+            return self.invalid(checked)
         cost = 0 if checked.sandbox else len(checked.target_website_ids)
         with self.store.transaction() as db:
             balance = self.store.credits(hashed) or 0
@@ -268,9 +273,9 @@ class Emulator:
 
     def _show(self, hashed: str, raw_id: object, now: dt.datetime, root_url: str) -> Answer:
         if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
-            return answers.invalid(self.validation_message, {"id": ["The id field is required."]})
+            return self.invalid({"id": ["The id field is required."]})
         if not isinstance(raw_id, str) or not _TASK_ID.fullmatch(raw_id.strip()):
-            return answers.invalid(self.validation_message, {"id": ["The id must be a valid task id."]})
+            return self.invalid({"id": ["The id must be a valid task id."]})
         task = self.store.task(hashed, raw_id.strip())
         if task is None:
             return answers.not_found()
@@ -300,6 +305,12 @@ class Emulator:
         return answers.ok({self.payload_key: details})
 
     # --- helpers ----------------------------------------------------------------------------
+
+    def invalid(self, errors: dict[str, list[str]]) -> Answer:
+        """A 422 in this emulator's configured message and error-value shape."""
+        if self.error_values == "string":
+            return answers.invalid(self.validation_message, {k: " ".join(v) for k, v in errors.items()})
+        return answers.invalid(self.validation_message, errors)
 
     def _summary(self, task: TaskRecord, now: dt.datetime) -> dict[str, object]:
         states = [self._state(task, p, now) for p in task.placements]

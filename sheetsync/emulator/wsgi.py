@@ -100,9 +100,7 @@ class EmulatorApp:
         except BadRequest:
             fields = None
         if fields is None:
-            answer = answers.invalid(
-                emu.validation_message, {"body": ["The request body must be a JSON object."]}
-            )
+            answer = emu.invalid({"body": ["The request body must be a JSON object."]})
         else:
             answer = emu.handle(
                 endpoint, fields, client=request.remote_addr or "-", root_url=request.host_url

@@ -283,6 +283,19 @@ def test_generic_422_example_when_ids_must_be_a_json_array(clock: FakeClock) -> 
     assert accepted.status_code == 201
 
 
+def test_422_error_values_can_be_single_strings(clock: FakeClock) -> None:
+    emu = Emulator(clock=clock, rate_limit=0, error_values="string")
+    emu.add_account(TOKEN, 10)
+    with emu.serve() as server:
+        payload = store_payload(article_title="Acme raises", target_website_ids="388, 999")
+        response = requests.post(server.base_url + "task/store", json=payload)
+    assert response.status_code == 422
+    assert response.json()["errors"] == {
+        "article_title": "The article_title must be between 4 and 50 words. You have 2 words.",
+        "target_website_ids": "The selected target_website_ids 999 is invalid.",
+    }
+
+
 def test_body_that_is_not_a_json_object_is_422(base: str) -> None:
     response = requests.post(
         base + "task/store", params={"api_token": TOKEN}, data="{not json",
@@ -408,6 +421,8 @@ def test_invalid_quirk_settings_are_refused(clock: FakeClock) -> None:
         Emulator(clock=clock, payload_key="data")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         Emulator(clock=clock, store_status=202)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        Emulator(clock=clock, error_values="dict")  # type: ignore[arg-type]
 
 
 def test_root_url_and_base_url(emu: Emulator) -> None:
