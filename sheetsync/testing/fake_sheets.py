@@ -586,11 +586,18 @@ def _cell_data(cell: Cell, mask: dict[str, Any] | None = None) -> dict[str, Any]
     if fmt and wanted("userEnteredFormat"):
         data["userEnteredFormat"] = {"numberFormat": fmt}
     if wanted("effectiveFormat"):
-        effective = dict(_DEFAULT_FORMAT)  # nested parts shared: the answer is only serialised
+        narrowed = mask.get("effectiveFormat") if mask else None
+        # Most readers ask only for the number format: skip copying the defaults then.
+        effective = {} if narrowed and set(narrowed) <= {"numberFormat"} else dict(_DEFAULT_FORMAT)
         if fmt:
             effective["numberFormat"] = fmt
         data["effectiveFormat"] = effective
-    return apply_fields(data, mask) if mask else data
+    if mask:
+        for name, sub in mask.items():
+            if sub is not None and name in data:
+                data[name] = apply_fields(data[name], sub)
+        data = {k: v for k, v in data.items() if v != {}}
+    return data
 
 
 _PATTERNS = {"DATE": "yyyy-mm-dd", "DATE_TIME": "yyyy-mm-dd hh:mm:ss", "TIME": "hh:mm:ss"}
