@@ -296,7 +296,9 @@ class _Spending:
 
 
 @contextmanager
-def _progress_reporter(enabled: bool, rate_limit: int) -> Iterator[Callable[[Any], None] | None]:
+def _progress_reporter(
+    enabled: bool, rate_limit: int, console: Console | None = None
+) -> Iterator[Callable[[Any], None] | None]:
     """A rich progress bar on stderr for long runs; None (quiet) when stderr is not a terminal.
 
     The ETA is never shorter than what the rate limit allows: each remaining row of a push or
@@ -309,7 +311,7 @@ def _progress_reporter(enabled: bool, rate_limit: int) -> Iterator[Callable[[Any
 
     bars = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[eta]}"), console=Console(stderr=True), transient=True,
+        TextColumn("{task.fields[eta]}"), console=console or Console(stderr=True), transient=True,
     )
     tasks: dict[str, Any] = {}
 
@@ -320,7 +322,7 @@ def _progress_reporter(enabled: bool, rate_limit: int) -> Iterator[Callable[[Any
         task_id = tasks[stage]
         bars.update(task_id, completed=done, total=total)
         eta = render.eta_seconds(done, total, bars.tasks[task_id].time_remaining, rate_limit)
-        bars.update(task_id, eta=f"ETA {eta:.0f} s" if done < total else "done")
+        bars.update(task_id, eta=f"{total - done} to go, ETA {eta:.0f} s" if done < total else "done")
 
     with bars:
         yield update

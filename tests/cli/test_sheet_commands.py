@@ -165,3 +165,22 @@ def test_eta_never_beats_the_rate_limit():
     assert eta_seconds(100, 120, observed=300.0, rate_limit=60) == 300.0
     assert eta_seconds(10, 10, observed=None, rate_limit=60) == 0.0
     assert eta_seconds(0, 10, observed=2.0, rate_limit=0) == 2.0
+
+
+def test_progress_bar_shows_rows_left_and_an_eta_held_to_the_rate_limit():
+    import io
+
+    from rich.console import Console
+
+    from sheetsync.apply import ProgressEvent
+    from sheetsync.cli import _progress_reporter
+
+    with _progress_reporter(False, 60) as quiet:
+        assert quiet is None  # not a terminal: no progress output at all
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100)
+    with _progress_reporter(True, 60, console=console) as update:
+        update(ProgressEvent(stage="push", done=0, total=120))
+        update(ProgressEvent(stage="push", done=60, total=120))
+    # 60 rows left at 60 requests a minute: at least a minute, however fast the first ones went.
+    assert "60 to go, ETA 60 s" in screen.getvalue()
