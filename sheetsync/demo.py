@@ -128,13 +128,14 @@ def run_demo(
     folder.mkdir(parents=True, exist_ok=True)
     # A fresh journal per demo run: the emulator's tasks vanish with the process.
     journal_path = folder / "journal.sqlite3"
-    journal_path.unlink(missing_ok=True)
+    for suffix in ("", "-wal", "-shm"):  # a stale write-ahead log would replay into the new file
+        Path(f"{journal_path}{suffix}").unlink(missing_ok=True)
     options = Options(sandbox=False, lock_folder=folder)
 
     with emulator.serve(host="127.0.0.1", port=0) as server, Journal(journal_path) as journal:
         result.api_url = server.base_url
         say("start", server.base_url)
-        client = Client(DEMO_TOKEN, server.base_url, rate_limit=DEMO_RATE_LIMIT)
+        client = Client(DEMO_TOKEN, server.base_url, rate_limit=DEMO_RATE_LIMIT, sleep=sleep)
         result.health = client.health()
         say("health", result.health)
         result.credits_before = client.credits()
