@@ -172,27 +172,42 @@ class GoogleSheetTable(Table):
         self.account_email = account_email
         self.retry = retry or RetryPolicy()
         self._state: _State | None = None
+        self._pending: Grid | None = None  # a read fetched early for `identity`, not yet handed out
         tab = f" ({worksheet})" if worksheet else ""
         self.display_name = f"Google Sheet {spreadsheet_id}{tab}"
 
     @property
     def identity(self) -> str:  # type: ignore[override]
-        """`gsheets:<spreadsheet id>#<sheetId>`; costs one request only before the first read
-        when the URL carried no gid."""
-        if self.gid is not None and self.worksheet is None:
+        """`gsheets:<spreadsheet id>#<sheetId>`, the same whichever way the tab was named."""
+        if self._state is None and self.gid is not None and self.worksheet is None:
             return f"gsheets:{self.spreadsheet_id}#{self.gid}"
-        return f"gsheets:{self.spreadsheet_id}#{self._loaded().main.sheet_id}"  # type: ignore[union-attr]
+        if self._state is None:
+            # The sheetId is only known from the spreadsheet itself. Callers ask for the identity
+            # (to lock, say) right before they read, so fetch the read now and hand it to the
+            # next read(): the cycle stays at one read request.
+            self._pending = self._load(self._fetch())
+        assert self._state is not None and self._state.main is not None
+        return f"gsheets:{self.spreadsheet_id}#{self._state.main.sheet_id}"
 
     # --- Table -------------------------------------------------------------------------------
 
     def read(self) -> Grid:
         """Header and rows in one `spreadsheets.get` request."""
-        answer = self._call(
+        if self._pending is not None:
+            grid, self._pending = self._pending, None
+            return grid
+        return self._load(self._fetch())
+
+    def _fetch(self) -> dict[str, Any]:
+        return self._call(
             "read",
             lambda: self.http.fetch_sheet_metadata(
                 self.spreadsheet_id, params={"includeGridData": "true", "fields": _READ_FIELDS}
             ),
         )
+
+    def _load(self, answer: Mapping[str, Any]) -> Grid:
+        """Learn the layout of every tab and turn the chosen tab's cells into a Grid."""
         state = _State()
         grids: dict[int, list[list[CellValue]]] = {}
         merges: dict[int, list[dict[str, int]]] = {}
@@ -338,7 +353,7 @@ class GoogleSheetTable(Table):
 
     def _loaded(self) -> _State:
         if self._state is None:
-            self.read()  # a write or identity without a read first: learn the layout once
+            self.read()  # a write without a read first: learn the layout once
         assert self._state is not None
         return self._state
 

@@ -187,12 +187,23 @@ def test_the_tab_comes_from_its_title_then_the_url_gid_then_the_first_tab(fake, 
 
 
 def test_identity_names_the_spreadsheet_and_the_sheet_id(fake, book, open_sheet):
-    url = f"https://docs.google.com/spreadsheets/d/{book}/edit#gid=0"
-    assert open_sheet(url).identity == f"gsheets:{book}#0"
+    notes_id = fake.sheet(book, "Notes").sheet_id
+    url = f"https://docs.google.com/spreadsheets/d/{book}/edit#gid={notes_id}"
+    assert open_sheet(url).identity == f"gsheets:{book}#{notes_id}"
     assert fake.total == 0  # known from the URL: no request
     table = open_sheet(None, "Notes")
     table.read()
-    assert table.identity == f"gsheets:{book}#{fake.sheet(book, 'Notes').sheet_id}"
+    assert table.identity == f"gsheets:{book}#{notes_id}"
+
+
+def test_identity_before_the_read_keeps_the_cycle_at_three_requests(fake, book, open_sheet):
+    seed(fake, book, [HEADER, ["Alpha", "a", "k0"]])
+    table = open_sheet(None, "Articles")
+    assert table.identity == f"gsheets:{book}#0"  # asked first, as a lock does
+    assert table.read().rows == (("Alpha", "a", "k0", None),)
+    table.write(statuses(1))
+    assert fake.counts == {"spreadsheets.get": 1, "values.batchGet": 1, "values.batchUpdate": 1}
+    assert table.read().rows == (("Alpha", "a", "k0", "Published"),)  # later reads are fresh
 
 
 def test_open_table_dispatches_urls_and_keys_here(fake, book):
