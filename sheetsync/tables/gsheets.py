@@ -267,7 +267,7 @@ class GoogleSheetTable(Table):
         notes: list[str] = []
         header = dict(enumerate(state.header, start=1))
         for c in cells:
-            if c.col > 0 and c.row == 1:
+            if c.row == 1:  # a header written now names its column in notes
                 header[c.col] = c.value
         data: list[dict[str, Any]] = []
         for row, first, block in _blocks(cells):
