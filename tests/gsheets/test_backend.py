@@ -320,3 +320,28 @@ def test_every_error_message_is_one_line(fake, book, open_sheet):
     with pytest.raises(TableError) as caught:
         open_sheet().read()
     assert "\n" not in str(caught.value)
+
+
+def test_a_service_account_key_opens_without_any_request_and_names_its_account(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    key = tmp_path / "service-account.json"
+    key.write_text(json.dumps({
+        "type": "service_account", "project_id": "p", "private_key_id": "1", "private_key": pem.decode(),
+        "client_email": EMAIL, "client_id": "1", "token_uri": "https://oauth2.googleapis.com/token",
+    }))
+    table = open_google_sheet("k" * 44, env={"GOOGLE_APPLICATION_CREDENTIALS": str(key)})
+    assert table.account_email == EMAIL
+    assert table.http.auth.service_account_email == EMAIL
+
+
+def test_a_saved_oauth_login_is_used_when_no_key_is_given(tmp_path):
+    (tmp_path / "authorized_user.json").write_text(json.dumps({
+        "type": "authorized_user", "client_id": "id", "client_secret": "secret", "refresh_token": "token",
+    }))
+    table = open_google_sheet("k" * 44, env={}, gspread_dir=tmp_path)
+    assert table.account_email is None and table.http.auth.refresh_token == "token"
