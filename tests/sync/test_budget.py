@@ -48,13 +48,25 @@ def test_a_thousand_row_sync_with_nothing_changed(world, tmp_path):
     assert report.api_requests <= 3 and sum(_api_calls(world).values()) == report.api_requests
     assert backend.fake.reads <= 2 and backend.fake.writes <= 1, backend.fake.counts
 
-    # k new rows cost about k + 3 requests (list, catalogue, credits, one post each).
+
+
+def test_k_new_rows_cost_about_k_plus_three_requests(world, tmp_path):
+    backend = backend_handle("gsheets", tmp_path)
+    _seed_synced_elsewhere(world, backend, 40)
+    world.run(backend.open())
     for i in range(3):
-        backend.insert_row(1002 + i, article(2000 + i, targets="372") + ["2026-11-29"])
+        backend.insert_row(42 + i, article(2000 + i, targets="372") + ["2026-11-29"])
     world.emu.clear_request_log()
     backend.fake.reset_counts()
     report = world.run(backend.open())
-    assert [r.row for r in report.rows if r.action == "submitted"] == [1002, 1003, 1004]
+    assert [r.row for r in report.rows if r.action == "submitted"] == [42, 43, 44]
     assert _api_calls(world) == {"tasks": 1, "task/sites": 1, "credits": 1, "task/store": 3}
     # One read, then a key write and a final write (a re-read + a batched write each).
     assert backend.fake.writes <= 3, backend.fake.counts
+
+    # m changed tasks cost m task/show requests, and nothing for the rest.
+    world.clock.advance(3 * 24 * 3600)
+    changed = sum(1 for t in world.tasks() if t["status"] != "Queued Publishing")
+    world.emu.clear_request_log()
+    report = world.run(backend.open())
+    assert changed > 0 and _api_calls(world) == {"tasks": 1, "task/show": changed, "task/sites": 1}

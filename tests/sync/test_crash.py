@@ -10,55 +10,76 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import assert_exactly_once, backend_handle, column, sheet
+from .helpers import TOKEN, World, assert_exactly_once, backend_handle, column, sheet
 
 ROOT = Path(__file__).resolve().parents[2]
 
 # (step, occurrence): the batch size is 7, so sheet writes happen after the key assignment and
 # after every 7th submission; occurrences are picked to land mid-run.
 CRASHES = [
-    ("before-post", 5),
-    ("after-post", 12),
-    ("after-journal", 20),
-    ("before-sheet-write", 3),
-    ("in-sheet-write", 2),
+    ("before-post", 5),  # intent journaled, nothing sent
+    ("after-post", 12),  # task created, journal not updated
+    ("after-journal", 20),  # journal has the id, the sheet does not
+    ("before-sheet-write", 3),  # a batch of ids about to be written
+    ("in-sheet-write", 2),  # between the write's re-read and its cells being saved
 ]
 
 
-def crash(world, path: Path, step: str, occurrence: int) -> subprocess.CompletedProcess:
-    args = [
-        sys.executable, "-m", "tests.sync.crash_runner", str(path), world.server.base_url,
-        str(world.journal_path), str(world.tmp_path / "locks"), world.now().isoformat(),
-        step, str(occurrence),
-    ]  # fmt: skip
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+class Crashed:
+    """One world whose first push was killed at `step`."""
+
+    def __init__(self, tmp: Path, step: str, occurrence: int):
+        self.world = World(tmp)
+        self.backend = backend_handle("xlsx", tmp)
+        self.backend.seed(sheet(30, targets="372"))
+        w = self.world
+        args = [
+            sys.executable, "-m", "tests.sync.crash_runner", str(self.backend.path),
+            w.server.base_url, str(w.journal_path), str(tmp / "locks"), w.now().isoformat(),
+            step, str(occurrence),
+        ]  # fmt: skip
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        self.process = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    def wait(self) -> tuple[int, str]:
+        _, err = self.process.communicate(timeout=60)
+        return self.process.returncode, err
+
+
+@pytest.fixture(scope="module")
+def crashed(tmp_path_factory):
+    """Every crash of the matrix, run side by side (each its own emulator, sheet and journal)."""
+    runs = {
+        step: Crashed(tmp_path_factory.mktemp(step), step, occurrence)
+        for step, occurrence in CRASHES
+    }
+    yield runs
+    for run in runs.values():
+        if run.process.poll() is None:
+            run.process.kill()
+        run.world.close()
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("step,occurrence", CRASHES)
-def test_sigkill_at_each_step_then_rerun(world, tmp_path, step, occurrence):
-    backend = backend_handle("xlsx", tmp_path)
-    backend.seed(sheet(30, targets="372"))
-    killed = crash(world, backend.path, step, occurrence)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+@pytest.mark.parametrize("step", [step for step, _ in CRASHES])
+def test_sigkill_at_each_step_then_rerun(crashed, step):
+    run = crashed[step]
+    world, backend = run.world, run.backend
+    code, err = run.wait()
+    assert code == -signal.SIGKILL, err[-2000:]
     posts_before_rerun = world.store_posts()
-    assert 0 < posts_before_rerun <= 30 or step == "before-post"
+    assert (0 if step == "before-post" else 1) <= posts_before_rerun < 30
+    before = backend.values()
+    ids_before = sum(1 for i in column(before, "task_id") if i) if "task_id" in before[0] else 0
 
     report = world.run(backend.open(), "sync")
     values = backend.values()
     assert_exactly_once(world, values)
-    assert world.emu.credits("sync-test-token-7f3a9c") == 1000 - 30
-    assert all(column(values, "task_id"))
+    assert world.emu.credits(TOKEN) == 1000 - 30
     # The rerun found what the killed run had created instead of sending it again.
     assert world.store_posts() == 30
     adopted = [r for r in report.rows if r.action == "adopt"]
-    assert len(adopted) == posts_before_rerun - _ids_written_before(values, report)
-
-    world.run(backend.open(), "sync")
-    assert world.store_posts() == 30
-
-
-def _ids_written_before(values, report) -> int:
-    """Rows whose task id the killed run had already written to the sheet."""
-    return sum(1 for r in report.rows if r.action in ("refresh", "unchanged"))
+    assert len(adopted) == posts_before_rerun - ids_before
+    assert sum(1 for r in report.rows if r.action == "submitted") == 30 - posts_before_rerun
