@@ -27,13 +27,14 @@ from .plan import (
     Plan,
     Refresh,
     Submit,
+    created_order,
     fingerprint,
     marker,
     needs_details,
     parse_marker,
 )
 from .sheet import ArticleRow, HeaderMap
-from .tables.base import RowWrite, Tab, Table, WriteBack
+from .tables.base import RowWrite, Tab, Table, WriteBack, WriteResult
 
 Checkpoint = Callable[[str], None]
 
@@ -192,10 +193,8 @@ class SheetWriter:
                 self._placed.add(row.row)
         self._pending.clear()
 
-    def _write(self, writes: tuple[RowWrite, ...], tab: Tab | None):
+    def _write(self, writes: tuple[RowWrite, ...], tab: Tab | None) -> WriteResult:
         if not self.enabled:
-            from .tables.base import WriteResult
-
             return WriteResult(written=tuple(w.key for w in writes))
         wb = WriteBack(
             key_column=self.hm.text(C.ROW_KEY),
@@ -343,10 +342,10 @@ def submit(
         except errors.BadTokenError:
             ctx.journal.forget_intent(ctx.sheet, a.key, mode)
             raise
-        except (errors.InsufficientCreditsError, errors.OutOfCreditsError) as exc:
+        except (errors.InsufficientCreditsError, errors.OutOfCreditsError):
             ctx.journal.forget_intent(ctx.sheet, a.key, mode)
             stop = (
-                f"Waiting for credits: BacklinkBase refused the task ({exc.status or 'no credits'}); "
+                "Waiting for credits: BacklinkBase says the account has too few credits left; "
                 "add credits, then sync again."
             )
             ctx.outcome(a, "wait", attention=True, message=stop)
@@ -415,7 +414,7 @@ def _look_up(ctx: Context, wanted: str) -> models.TaskSummary | None:
     except errors.ApiError:
         return None
     matches = [t for t in ctx.remote if (p := parse_marker(t.name)) and marker(*p) == wanted]
-    return min(matches, key=lambda t: (t.created_at or dt.datetime.max.replace(tzinfo=dt.timezone.utc), t.id)) if matches else None
+    return min(matches, key=created_order) if matches else None
 
 
 def refresh(ctx: Context, plan: Plan) -> None:

@@ -367,7 +367,7 @@ def build(
     mode = run_mode(sandbox)
     by_id = {t.id: t for t in remote}
     by_marker: dict[str, list[models.TaskSummary]] = {}
-    for t in sorted(remote, key=_created_order):
+    for t in sorted(remote, key=created_order):
         parsed = parse_marker(t.name)
         if parsed:
             by_marker.setdefault(marker(*parsed), []).append(t)
@@ -504,7 +504,8 @@ class _Budget:
         return self.left, self.limit, self.first_waiting
 
 
-def _created_order(t: models.TaskSummary) -> tuple[dt.datetime, str]:
+def created_order(t: models.TaskSummary) -> tuple[dt.datetime, str]:
+    """Oldest first: when a row has several tasks, the first one created is the real one."""
     return (t.created_at or dt.datetime.max.replace(tzinfo=dt.timezone.utc), t.id)
 
 

@@ -9,7 +9,7 @@ import pytest
 from sheetsync import errors
 from sheetsync.workflow import Options
 
-from .helpers import TOKEN, column, sheet
+from .helpers import TOKEN, assert_exactly_once, column, sheet
 
 
 def test_max_credits_and_balance_are_spent_in_sheet_order_with_notes(world, backend):
@@ -89,3 +89,49 @@ def test_sync_refuses_to_run_without_writing():
     with pytest.raises(errors.ConfigError) as caught:
         run(None, object(), Options(write=False), mode="sync")  # type: ignore[arg-type]
     assert "plan or validate" in str(caught.value)
+
+
+def test_credits_gone_after_confirmation_stop_submissions_with_notes(world, backend):
+    """Someone spends the balance between the plan and the first POST: 409, then no storm."""
+    backend.seed(sheet(4))
+    report = world.run(backend.open(), confirm=lambda plan: world.emu.add_account(TOKEN, 3) or True)
+    assert [r.action for r in report.rows] == ["submitted", "wait", "not-sent", "not-sent"]
+    assert world.store_posts() == 2  # the refused one, and no more after it
+    notes = column(backend.values(), "notes")
+    assert notes[0] == "" and all(n.startswith(("Waiting for credits", "Waiting")) for n in notes[1:])
+    world.emu.add_account(TOKEN, 100)
+    world.run(backend.open())
+    assert_exactly_once(world, backend.values())
+
+
+def test_out_of_credits_answer_stops_submissions(world, backend):
+    backend.seed(sheet(2))
+    report = world.run(backend.open(), confirm=lambda plan: world.emu.add_account(TOKEN, 0) or True)
+    assert [r.action for r in report.rows] == ["wait", "not-sent"] and report.spent == 0
+    assert world.store_posts() == 1 and report.exit_code == 1
+
+
+class RevokedAfter:
+    """The real client, whose token is revoked after `n` tasks were created."""
+
+    def __init__(self, client, n: int):
+        self.client, self.left = client, n
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def create_task(self, new):
+        if self.left == 0:
+            raise errors.BadTokenError("BacklinkBase refused the token; check BACKLINKBASE_API_TOKEN.")
+        self.left -= 1
+        return self.client.create_task(new)
+
+
+def test_a_token_revoked_mid_push_stops_after_writing_what_is_known(world, backend):
+    backend.seed(sheet(5))
+    with pytest.raises(errors.BadTokenError):
+        world.run(backend.open(), client=RevokedAfter(world.client(), 2))
+    ids = column(backend.values(), "task_id")
+    assert ids[:2] == [t["id"] for t in world.tasks()] and ids[2:] == ["", "", ""]
+    world.run(backend.open())
+    assert_exactly_once(world, backend.values())
