@@ -490,7 +490,10 @@ class _Budget:
             limits.append((balance, "balance"))
         if max_credits is not None:
             limits.append((max_credits, f"--max-credits {max_credits}"))
-        self.left, self.limit = min(limits) if limits else (None, "balance")
+        self.left: int | None = None
+        self.limit = "balance"
+        if limits:
+            self.left, self.limit = min(limits, key=lambda item: item[0])
         self.first_waiting = 0
 
     def take(self, cost: int, row: int) -> tuple[int, str, int] | None:

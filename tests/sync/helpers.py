@@ -30,7 +30,8 @@ def article(i: int, targets: str = "372, 373", ready: object = True) -> list[obj
 
 
 def sheet(n: int, **kw: Any) -> list[list[object]]:
-    return [list(HEADER)] + [article(i, **kw) for i in range(1, n + 1)]
+    rows: list[list[object]] = [list(HEADER)]
+    return rows + [article(i, **kw) for i in range(1, n + 1)]
 
 
 def backend_handle(name: str, tmp_path: Path):

@@ -11,7 +11,7 @@ from .helpers import HEADER, TOKEN, article, backend_handle, column
 
 def _seed_synced_elsewhere(world, backend, n: int) -> None:
     """n rows whose tasks already exist (created through the emulator itself, in process)."""
-    header = HEADER + ["schedule_from", "row_key"]
+    header: list[object] = [*HEADER, "schedule_from", "row_key"]
     rows = [header]
     for i in range(1, n + 1):
         key = new_key()
