@@ -42,6 +42,10 @@ class Runtime:
     sleep: Callable[[float], None] = time.sleep
     stderr_is_terminal: Callable[[], bool] = lambda: sys.stderr.isatty()
     clock: Any = None  # the demo emulator's base clock; None = real time
+    # (sheet, worksheet, credentials, env) -> Table; tests open Google sheets on the fake API.
+    open_sheet: Callable[[str, str | None, str | None, Mapping[str, str]], Any] = field(
+        default_factory=lambda: open_sheet
+    )
 
 
 @dataclass
@@ -328,10 +332,16 @@ def _progress_reporter(
         yield update
 
 
-def _open(sheet: str, settings: Settings):  # -> tables.Table
+def open_sheet(sheet: str, worksheet: str | None, credentials: str | None, env: Mapping[str, str]):
+    """The default way to open SHEET (an .xlsx path or a Google Sheets URL/key)."""
     from .tables import open_table
 
-    return open_table(sheet, settings.worksheet, credentials=settings.credentials)
+    return open_table(sheet, worksheet, credentials=credentials, env=env)
+
+
+def _open(sheet: str, settings: Settings):  # -> tables.Table
+    runtime = _runtime()
+    return runtime.open_sheet(sheet, settings.worksheet, settings.credentials, runtime.env)
 
 
 def _journal(settings: Settings):  # -> journal.Journal | None
