@@ -329,6 +329,7 @@ def submit(
             found = _look_up(ctx, marker(a.key, mode == SANDBOX)) if unknown <= MAX_UNKNOWN_PER_RUN else None
             if found:
                 _adopt_one(ctx, a, found)
+                ctx.spent += a.cost  # created by this run's POST after all
                 _submitted(ctx, a, found.id, sent_now=False)
             else:
                 note = (

@@ -10,6 +10,7 @@ sync:     push, then pull.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -279,8 +280,8 @@ def _placements(
 ) -> tuple[Tab | None, str]:
     """(the Placements tab, its digest) when it changed since this machine last wrote it.
 
-    Site URLs need the catalogue, which costs a request: fetch it only when the tab changed,
-    and compare digests of the tab without URLs so that decision needs no request.
+    Site URLs come from the catalogue; the journal keeps the URLs last seen so that a tab
+    update costs a `task/sites` request only when a site is new to this machine.
     """
     rows: list[tuple[str, str]] = []
     for o in sorted(ctx.outcomes.values(), key=lambda o: o.row):
@@ -290,13 +291,21 @@ def _placements(
     digest = A.tab_digest(draft)
     if digest == ctx.snapshot.state.get("placements_tab"):
         return None, digest
-    if catalogue is None and draft.rows:
+    urls: dict[int, str] = {}
+    try:
+        urls = {int(k): v for k, v in json.loads(ctx.snapshot.state.get("site_urls", "{}")).items()}
+    except (ValueError, AttributeError):
+        urls = {}
+    needed = {int(line[2]) for line in draft.rows}
+    if catalogue is None and not needed <= set(urls):
         try:
             catalogue = client.sites()
         except errors.BadTokenError:
             raise
         except errors.ApiError:
-            catalogue = None
-    sites = catalogue
-    tab = A.placements_tab(ctx, rows, lambda i: (s.url if sites and (s := sites.get(i)) else ""))
+            catalogue = None  # the tab still goes out, without the missing URLs
+    if catalogue is not None:
+        urls.update({site.id: site.url for site in catalogue.sites})
+        ctx.journal.set_state(ctx.sheet, "site_urls", json.dumps({str(k): v for k, v in urls.items()}))
+    tab = A.placements_tab(ctx, rows, lambda i: urls.get(i, ""))
     return tab, digest
