@@ -428,8 +428,9 @@ def _finish(reports: list[Any], *, title: str, spending: _Spending | None = None
         else:
             _err(
                 f"Error: submitting would spend {spending.refused_cost} credit(s) and there is no terminal "
-                "to confirm it; nothing was spent (statuses were still refreshed). "
-                "Rerun with --yes to allow spending (cap it with --max-credits N)."
+                "to confirm it; nothing was spent"
+                + (" (statuses were still refreshed)" if report.mode in ("sync", "pull") else "")
+                + ". Rerun with --yes to allow spending (cap it with --max-credits N)."
             )
     click.get_current_context().exit(code)
 

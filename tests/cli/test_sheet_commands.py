@@ -184,3 +184,11 @@ def test_progress_bar_shows_rows_left_and_an_eta_held_to_the_rate_limit():
         update(ProgressEvent(stage="push", done=60, total=120))
     # 60 rows left at 60 requests a minute: at least a minute, however fast the first ones went.
     assert "60 to go, ETA 60 s" in screen.getvalue()
+
+
+def test_push_without_terminal_refuses_and_json_says_what_was_refused(harness, demo_sheet):
+    result, doc = harness.json("push", str(demo_sheet))
+    assert result.exit_code == doc["exit_code"] == ExitCode.USAGE
+    assert doc["refused_to_spend"] == 8 and doc["spent"] == 0
+    assert "statuses were still refreshed" not in result.stderr
+    assert harness.emulator.task_rows(harness.token) == []
