@@ -376,11 +376,29 @@ def build(
     for r in rows:
         if r.key.strip():
             first_row_of_key.setdefault(r.key.strip(), r.row)
-    keys_in_sheet = set(first_row_of_key)
 
     actions: list[Action] = []
-    candidates: list[tuple[ArticleRow, str, bool, bool]] = []  # row, key, new key?, retry?
-    slots: list[int] = []  # positions in `actions` reserved for candidates
+    needs_catalogue = False
+    budget = _Budget(balance, max_credits, sandbox)
+
+    def new_or_waiting(r: ArticleRow, key: str, retry: bool) -> Action:
+        """A row that has no task yet: check it, price it, and queue it in sheet order."""
+        nonlocal needs_catalogue
+        fresh = not key
+        key = key or make_key()
+        problems = tuple(r.problems) + tuple(check_row(r, catalogue, today))
+        if not r.ready:
+            return NotReady(r, key, problems, by_position=fresh)
+        if problems:
+            return Reject(r, key, problems, by_position=fresh)
+        if not push:
+            return New(r, key, by_position=fresh)
+        task = new_task(r, key, sandbox)
+        needs_catalogue = needs_catalogue or catalogue is None
+        wait = budget.take(task.cost, r.row)
+        if wait:
+            return Wait(r, key, task.cost, *wait, by_position=fresh)
+        return Submit(r, key, task, task.cost, retry, by_position=fresh)
 
     for r in rows:
         key = r.key.strip()
@@ -407,66 +425,31 @@ def build(
                 actions.append(action)
             continue
 
-        if key:
-            found = by_marker.get(marker(key, sandbox), [])
-            entry = journal.entries.get((key, mode))
-            if found:
-                actions.append(Adopt(r, key, found[0], tuple(t.id for t in found[1:])))
-                continue
-            if entry and entry.state == SUBMITTED and entry.task_id in by_id:
-                actions.append(Adopt(r, key, by_id[entry.task_id]))
-                continue
-            if entry and entry.state == SUBMITTED:
-                actions.append(
-                    Hold(
-                        r,
-                        key,
-                        f"sheetsync created task {entry.task_id} for this row but BacklinkBase no "
-                        "longer lists it; check the dashboard, then clear row_key and give the row "
-                        "a new name to submit it again.",
-                    )
-                )
-                continue
-            retry = bool(entry and entry.state in (INTENT, UNKNOWN))
-            candidates.append((r, key, False, retry))
-        else:
+        if not key:
             twin = _submitted_twin(r, mode, sandbox, journal, by_id, by_marker)
             if twin:
-                actions.append(
-                    Hold(
-                        r,
-                        make_key(),
-                        f"This row matches task {twin[1]}, which sheetsync already submitted as "
-                        f"row_key {twin[0]}; put {twin[0]} back into row_key, or give this row a "
-                        "different name to submit it as a new task.",
-                        by_position=True,
-                    )
-                )
-                continue
-            candidates.append((r, "", True, False))
-        slots.append(len(actions))
-        actions.append(Action(r, key))  # placeholder, replaced below in sheet order
-
-    needs_catalogue = False
-    budget = _Budget(balance, max_credits, sandbox)
-    for slot, (r, key, fresh, retry) in zip(slots, candidates):
-        problems = tuple(r.problems) + tuple(check_row(r, catalogue, today))
-        assign = key or make_key()
-        if not r.ready:
-            actions[slot] = NotReady(r, assign, problems, by_position=fresh)
-        elif problems:
-            actions[slot] = Reject(r, assign, problems, by_position=fresh)
-        elif not push:
-            actions[slot] = New(r, assign, by_position=fresh)
-        else:
-            task = new_task(r, assign, sandbox)
-            if catalogue is None:
-                needs_catalogue = True
-            wait = budget.take(task.cost, r.row)
-            if wait:
-                actions[slot] = Wait(r, assign, task.cost, wait[0], wait[1], wait[2], by_position=fresh)
+                actions.append(Hold(r, make_key(), _twin_reason(*twin, first_row_of_key), by_position=True))
             else:
-                actions[slot] = Submit(r, assign, task, task.cost, retry, by_position=fresh)
+                actions.append(new_or_waiting(r, "", False))
+            continue
+
+        found = by_marker.get(marker(key, sandbox), [])
+        entry = journal.entries.get((key, mode))
+        if found:
+            actions.append(Adopt(r, key, found[0], tuple(t.id for t in found[1:])))
+        elif entry and entry.state == SUBMITTED and entry.task_id in by_id:
+            actions.append(Adopt(r, key, by_id[entry.task_id]))
+        elif entry and entry.state == SUBMITTED:
+            reason = (
+                f"sheetsync created task {entry.task_id} for this row but BacklinkBase no longer "
+                "lists it; check the dashboard, then clear row_key and give the row a new name to "
+                "submit it again."
+            )
+            actions.append(Hold(r, key, reason))
+        else:
+            # An intent the server's list does not show never arrived: sending it is safe.
+            actions.append(new_or_waiting(r, key, bool(entry and entry.state in (INTENT, UNKNOWN))))
+
     notes = []
     if budget.first_waiting:
         notes.append(f"Rows from row {budget.first_waiting} on wait for credits.")
@@ -548,6 +531,18 @@ def _follow(
         )
         fetch = changed or stale_sheet
     return Refresh(r, key, task_id, summary, fetch, by_position=by_position)
+
+
+def _twin_reason(key: str, task_id: str, first_row_of_key: dict[str, int]) -> str:
+    if key in first_row_of_key:
+        return (
+            f"This row repeats row {first_row_of_key[key]} (task {task_id}); change it (for "
+            "example its name) to submit it as a new task, or delete it."
+        )
+    return (
+        f"This row matches task {task_id}, which sheetsync already submitted as row_key {key}; "
+        f"put {key} back into row_key, or give this row a different name to submit it as a new task."
+    )
 
 
 def _submitted_twin(

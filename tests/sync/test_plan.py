@@ -218,3 +218,12 @@ def test_a_queued_task_never_needs_details():
     assert not plan.actions[0].fetch and plan.expected_requests == 1
     adopt = build(rows(row(1, key="ss-aaaaaaaa")), [summary("t1", "A ss-aaaaaaaa", Status.QUEUED)])
     assert adopt.expected_requests == 1
+
+
+def test_a_copied_row_without_key_is_held_as_a_repeat():
+    original = rows(row(1, key="ss-aaaaaaaa", task_id="t1", mode="live", status="Queued"))[0]
+    entry = Entry("ss-aaaaaaaa", "live", "submitted", "t1", "n", P.fingerprint(original))
+    both = rows(row(1, key="ss-aaaaaaaa", task_id="t1", mode="live", status="Queued"), row(1))
+    plan = build(both, [summary("t1", "A ss-aaaaaaaa")], journal=Snapshot({("ss-aaaaaaaa", "live"): entry}, {}, {}))
+    assert [a.kind for a in plan.actions] == ["refresh", "hold"]
+    assert plan.actions[1].note.startswith("This row repeats row 2 (task t1)")
