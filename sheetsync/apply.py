@@ -155,7 +155,7 @@ class SheetWriter:
     def pending(self) -> int:
         return len(self._pending)
 
-    def assign_keys(self, rows: Iterable[tuple[ArticleRow, str]]) -> set[str]:
+    def assign_keys(self, rows: Sequence[tuple[ArticleRow, str]]) -> set[str]:
         """Write new keys (and nothing else) before any POST; return the keys that were placed."""
         writes = [
             RowWrite(key=key, values={}, read_row=row.row, new_key=True, anchor=row.anchor)
@@ -437,6 +437,8 @@ def refresh(ctx: Context, plan: Plan) -> None:
         if not a.row.owned.get(C.MODE):
             values[C.MODE] = _mode_of(summary)
         ctx.writer.stage(a.row, a.key, a.by_position, values)
+        if a.row.row in ctx.outcomes:
+            ctx.outcomes[a.row.row].status = values[C.STATUS]
         now_seen = Seen(task_id, summary.updated_at, str(summary.status), placements)
         ctx.queued_seen.append(now_seen)
         if before != now_seen:
