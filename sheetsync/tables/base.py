@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -145,6 +146,7 @@ class Placement:
     lost: list[Lost] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=4096)
 def header_key(text: str) -> str:
     """Header text compared the way people mean it: case, spaces and `_` ignored."""
     return "".join(ch for ch in str(text).lower() if ch not in " _\t\n-")

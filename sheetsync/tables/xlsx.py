@@ -62,7 +62,7 @@ _MAX_MERGE_NOTES = 5
 
 @dataclass
 class _Loaded:
-    """One snapshot of the file: the workbook, its raw bytes and how the file looked on disk."""
+    """One version of the file: its bytes, the workbook loaded from them, and what we learnt."""
 
     workbook: Workbook
     data: bytes
@@ -81,8 +81,9 @@ class XlsxTable(Table):
         self.worksheet = worksheet
         self.force = force
         self._loaded: _Loaded | None = None
-        self._title = worksheet or ""
-        self.identity = f"xlsx:{self.path.resolve()}#{worksheet or ''}"
+        # The whole file is saved on every write, whichever tab is synced: the file is the unit
+        # that must not be synced twice at once.
+        self.identity = f"xlsx:{self.path.resolve()}"
         self.display_name = f"{self.path.name} ({worksheet})" if worksheet else self.path.name
 
     # --- Table -------------------------------------------------------------------------------
@@ -172,6 +173,7 @@ class XlsxTable(Table):
         """
         data = self._read_bytes()
         if self._loaded is None or self._loaded.data != data:
+            self.close()
             self._loaded = self._load(data)
         return self._loaded
 
@@ -228,7 +230,6 @@ class XlsxTable(Table):
                     f"{self.path.name} has no tab {self.worksheet!r}; its tabs are {tabs}. "
                     "Pass one of them as the worksheet."
                 )
-        self._title = ws.title
         return ws
 
     def _check_lock(self) -> None:
@@ -358,6 +359,13 @@ class XlsxTable(Table):
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, mode)
+            # Saving a large workbook takes seconds; a save by someone else meanwhile must not
+            # be silently replaced by ours.
+            if self._read_bytes() != loaded.data:
+                raise SheetBusyError(
+                    f"{self.path.name} was saved by another program while sheetsync was writing "
+                    "it, so nothing was written; run again to write the results."
+                )
             os.replace(tmp, self.path)
         except BaseException as exc:
             _remove(tmp)
@@ -372,6 +380,11 @@ class XlsxTable(Table):
         loaded.data = data
 
     def close(self) -> None:
+        if self._loaded is not None:
+            # keep_vba gives the workbook an in-memory zip of the macros that nothing closes.
+            vba = getattr(self._loaded.workbook, "vba_archive", None)
+            if vba is not None:
+                vba.close()
         self._loaded = None
 
 

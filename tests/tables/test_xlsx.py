@@ -424,9 +424,35 @@ def test_macros_in_xlsm_files_survive(tmp_path):
             ),
         },
     )
-    table = XlsxTable(path)
-    table.read()
-    table.write(key_write(RowWrite("k", {"status": "s"}, 2)))
+    with XlsxTable(path) as table:
+        table.read()
+        table.write(key_write(RowWrite("k", {"status": "s"}, 2)))
     with zipfile.ZipFile(path) as z:
         assert z.read("xl/vbaProject.bin").decode() == macro
-    assert openpyxl.load_workbook(path, keep_vba=True).active["C2"].value == "s"
+    assert openpyxl.load_workbook(path).active["C2"].value == "s"
+
+
+class SavedMeanwhile(XlsxTable):
+    """A table during whose save another program saves the file (the Nth look at the file)."""
+
+    def __init__(self, path: Path, edit_on_look: int):
+        super().__init__(path)
+        self.looks_left = edit_on_look
+
+    def _read_bytes(self) -> bytes:
+        self.looks_left -= 1
+        if self.looks_left == 0:
+            wb = openpyxl.load_workbook(self.path)
+            wb.active["A2"] = "their edit"
+            wb.save(self.path)
+        return super()._read_bytes()
+
+
+def test_a_save_by_someone_else_during_ours_is_not_overwritten(tmp_path):
+    path = make(tmp_path / "race.xlsx", [["title", "row_key"], ["x", "k"]])
+    table = SavedMeanwhile(path, edit_on_look=4)  # read, re-read, write, then the check before the rename
+    table.read()
+    with pytest.raises(SheetBusyError, match="saved by another program while sheetsync was writing"):
+        table.write(key_write(RowWrite("k", {"status": "s"}, 2)))
+    assert [c.value for c in openpyxl.load_workbook(path).active[2]] == ["their edit", "k"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["race.xlsx"]

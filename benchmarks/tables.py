@@ -1,0 +1,207 @@
+"""Cost of one read + write-back per backend, next to the bare library doing the same work.
+
+Run: .venv/bin/python benchmarks/tables.py [--sizes 100,1000,10000] [--repeat 3]
+
+For .xlsx the baseline is a bare `openpyxl.load_workbook` + `save` of the same file: the least
+any backend built on openpyxl can do. The sync itself writes every row's owned columns
+(task_id, status, last_synced) by key, in two cases: a first sync, where those columns are
+empty (the saved file then has 3 more cells per row than the bare save writes), and a
+re-sync, where they hold the previous run's values. Time is the best of `--repeat` runs, the
+sync and the baseline interleaved so that a busy machine slows both; peak memory is measured
+by tracemalloc in separate runs, because tracing slows Python down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import shutil
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sheetsync.tables.base import RowWrite, WriteBack  # noqa: E402
+from sheetsync.tables.xlsx import XlsxTable  # noqa: E402
+
+COLUMNS = 12
+HEADER = [
+    "name", "article_title", "article_body", "article_urls", "target_website_ids",
+    "schedule_from", "schedule_till", "ready", "row_key", "task_id", "status", "last_synced",
+]
+
+
+@dataclass
+class Row:
+    backend: str
+    rows: int
+    seconds: float
+    peak_mb: float
+    base_seconds: float
+    base_peak_mb: float
+    case: str = ""
+    cpu_seconds: float = 0.0
+    base_cpu_seconds: float = 0.0
+    #: The bare library doing the same cell edits between its load and save (0 = not measured).
+    edits_cpu_seconds: float = 0.0
+
+    @property
+    def ratio(self) -> float:
+        return self.seconds / self.base_seconds
+
+    @property
+    def cpu_ratio(self) -> float:
+        return self.cpu_seconds / self.base_cpu_seconds if self.base_cpu_seconds else float("nan")
+
+    @property
+    def edits_ratio(self) -> float:
+        return self.cpu_seconds / self.edits_cpu_seconds if self.edits_cpu_seconds else float("nan")
+
+
+@dataclass
+class Cost:
+    seconds: float = float("inf")  # best wall time
+    cpu_seconds: float = float("inf")  # best CPU time: steadier when the machine is shared
+    peak_mb: float = 0.0
+
+
+def measure(contenders: list[Callable[[], object]], repeat: int) -> list[Cost]:
+    """The cost of each contender, their timed runs interleaved."""
+    costs = [Cost() for _ in contenders]
+    for _ in range(repeat):
+        for fn, cost in zip(contenders, costs):
+            gc.collect()
+            wall, cpu = time.perf_counter(), time.process_time()
+            fn()
+            cost.seconds = min(cost.seconds, time.perf_counter() - wall)
+            cost.cpu_seconds = min(cost.cpu_seconds, time.process_time() - cpu)
+    for fn, cost in zip(contenders, costs):
+        gc.collect()
+        tracemalloc.start()
+        fn()
+        cost.peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+    return costs
+
+
+# --- xlsx ------------------------------------------------------------------------------------
+
+
+def make_workbook(path: Path, rows: int, synced_before: bool) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Articles"
+    ws.append(HEADER)
+    for i in range(rows):
+        owned = [f"t{i}", "Publishing", "2025-02-28 09:00"] if synced_before else [None, None, None]
+        ws.append([
+            f"Article {i}", f"How to pick a good title number {i}", "A body of about twenty words. " * 3,
+            f"https://example.com/a/{i}", "388, 372", "2025-03-01", "2025-03-08", True,
+            f"k{i:06d}", *owned,
+        ])
+    wb.save(path)
+
+
+def xlsx_sync(path: Path) -> None:
+    table = XlsxTable(path, "Articles")
+    grid = table.read()
+    key = grid.header.index("row_key")
+    writes = tuple(
+        RowWrite(str(row[key]), {"task_id": f"t{i}", "status": "Queued Publishing", "last_synced": "2025-03-01 10:00"},
+                 read_row=grid.row_number(i))
+        for i, row in enumerate(grid.rows)
+    )
+    result = table.write(WriteBack("row_key", "article_title", writes))
+    assert len(result.written) == len(grid.rows), result.lost[:3]
+
+
+def xlsx_bare(path: Path) -> None:
+    wb = openpyxl.load_workbook(path)
+    wb.save(path)
+
+
+def xlsx_bare_edits(path: Path) -> None:
+    """The bare library writing the same cells as `xlsx_sync`, by position."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    for r in range(2, ws.max_row + 1):
+        ws.cell(r, 10).value = f"t{r - 2}"
+        ws.cell(r, 11).value = "Queued Publishing"
+        ws.cell(r, 12).value = "2025-03-01 10:00"
+    wb.save(path)
+
+
+def bench_xlsx(sizes: list[int], repeat: int, folder: Path) -> list[Row]:
+    results = []
+    for n in sizes:
+        for case, synced_before in (("first sync", False), ("re-sync", True)):
+            source = folder / f"articles-{n}-{synced_before}.xlsx"
+            make_workbook(source, n, synced_before)
+            # Each contender works on its own copy: the sync's write changes the file it reads.
+            copy = folder / f"copy-{n}.xlsx"
+
+            def on_a_copy(fn: Callable[[Path], None]) -> Callable[[], None]:
+                def run() -> None:
+                    shutil.copyfile(source, copy)
+                    fn(copy)
+
+                return run
+
+            bare, edits, ours = measure([on_a_copy(xlsx_bare), on_a_copy(xlsx_bare_edits), on_a_copy(xlsx_sync)], repeat)
+            results.append(
+                Row("xlsx", n, ours.seconds, ours.peak_mb, bare.seconds, bare.peak_mb, case,
+                    ours.cpu_seconds, bare.cpu_seconds, edits.cpu_seconds)
+            )
+    return results
+
+
+# --- Google Sheets ---------------------------------------------------------------------------
+# The Google Sheets rows (gsheets backend against the fake Sheets API) go here, as a
+# `bench_gsheets(sizes, repeat, folder) -> list[Row]` added to BENCHMARKS below.
+
+BENCHMARKS: list[Callable[[list[int], int, Path], list[Row]]] = [bench_xlsx]
+
+
+def render(rows: list[Row]) -> str:
+    lines = [
+        f"{'backend':8} {'case':11} {'rows':>7} {'sync s':>8} {'bare s':>8} {'ratio':>6} {'cpu ratio':>9} {'vs edits':>8} "
+        f"{'sync MB':>8} {'bare MB':>8}",
+    ]
+    for r in rows:
+        goal = "" if round(r.ratio, 2) <= 1.3 else "  (over the 1.3 goal)"
+        lines.append(
+            f"{r.backend:8} {r.case:11} {r.rows:>7,} {r.seconds:>8.3f} {r.base_seconds:>8.3f} {r.ratio:>6.2f} "
+            f"{r.cpu_ratio:>9.2f} {r.edits_ratio:>8.2f} "
+            f"{r.peak_mb:>8.1f} {r.base_peak_mb:>8.1f}{goal}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000,10000", help="comma-separated row counts")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per measurement (best is kept)")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for bench in BENCHMARKS:
+            rows.extend(bench(sizes, args.repeat, Path(tmp)))
+    print(
+        f"{COLUMNS} columns. bare = the library's own load + save of the same file; ratio = sync / bare "
+        "wall time (best run); cpu ratio = the same in CPU time; vs edits = sync CPU time / the bare "
+        "library writing the same cells"
+    )
+    print(render(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
