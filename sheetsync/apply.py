@@ -542,7 +542,10 @@ def tab_digest(tab: Tab) -> str:
 
 
 def _server_problems(exc: errors.ValidationFailedError, row: ArticleRow) -> str:
-    parts = [f"{row.column(field)}: {' '.join(msgs)}" for field, msgs in exc.errors.items()]
+    parts = [
+        f"{row.column(field)}: {' '.join(m.strip().rstrip('.') for m in msgs)}"
+        for field, msgs in exc.errors.items()
+    ]
     text = "; ".join(parts) or _one_line(exc)
     return f"BacklinkBase refused this row: {text}. Fix the row, then sync again."
 

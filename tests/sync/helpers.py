@@ -81,7 +81,7 @@ class World:
             options,
             mode=mode,
             journal=journal or self.journal(),
-            clock=self.now,
+            clock=kw.pop("clock", self.now),
             **kw,
         )
 

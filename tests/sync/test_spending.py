@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from sheetsync import errors
 from sheetsync.workflow import Options
 
-from .helpers import TOKEN, assert_exactly_once, column, sheet
+from .helpers import TOKEN, article, assert_exactly_once, column, sheet
 
 
 def test_max_credits_and_balance_are_spent_in_sheet_order_with_notes(world, backend):
@@ -135,3 +136,16 @@ def test_a_token_revoked_mid_push_stops_after_writing_what_is_known(world, backe
     assert ids[:2] == [t["id"] for t in world.tasks()] and ids[2:] == ["", "", ""]
     world.run(backend.open())
     assert_exactly_once(world, backend.values())
+
+
+def test_a_row_the_server_refuses_gets_its_reasons_and_nothing_is_charged(world, backend):
+    """This machine's clock runs days ahead of the server's: a deadline valid here is refused."""
+    header = sheet(0)[0] + ["schedule_till"]
+    ahead = world.now() + dt.timedelta(days=5)
+    till = (ahead.date() + dt.timedelta(days=30)).isoformat()
+    backend.seed([header, article(1) + [till], article(2) + [""]])
+    report = world.run(backend.open(), clock=lambda: ahead)
+    assert [r.action for r in report.rows] == ["invalid", "submitted"]
+    note = column(backend.values(), "notes")[0]
+    assert note.startswith("BacklinkBase refused this row: schedule_till:") and note.endswith("sync again.")
+    assert world.emu.credits(TOKEN) == 998 and len(world.tasks()) == 1
