@@ -55,7 +55,7 @@ _DOC_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships
 # Excel stores control characters as _xHHHH_ escapes, which openpyxl leaves in the text.
 _ESCAPED_CONTROL = re.compile(r"_x(00[01][0-9A-Fa-f]|007[Ff])_")
 # A formula cell as openpyxl writes it: no type, an empty <v/>.
-_SAVED_FORMULA = re.compile(r'<c r="([A-Z]{1,3}[0-9]+)"([^>]*)>(<f\b[^>]*?(?:/>|>.*?</f>))<v\s*/></c>', re.S)
+_SAVED_FORMULA = re.compile(r'<c r="([A-Z]{1,3}[0-9]+)"([^>]*)>(<f\b[^>]*?(?:/>|>[^<]*</f>))<v\s*/></c>')
 _FORMULA_PREVIEW = 40
 _MAX_MERGE_NOTES = 5
 
@@ -315,10 +315,12 @@ class XlsxTable(Table):
             )
         if existing:
             sheet = existing[0]
+            # The tab is the tool's own: merges a person added there would block the rewrite.
+            for merged in list(sheet.merged_cells.ranges):
+                sheet.unmerge_cells(str(merged))
             for row in sheet.iter_rows():
                 for cell in row:
-                    if not isinstance(cell, MergedCell):
-                        cell.value = None
+                    cell.value = None
         else:
             sheet = wb.create_sheet(tab.title)
         for r, values in enumerate((tab.header, *tab.rows), start=1):

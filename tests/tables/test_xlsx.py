@@ -456,3 +456,22 @@ def test_a_save_by_someone_else_during_ours_is_not_overwritten(tmp_path):
         table.write(key_write(RowWrite("k", {"status": "s"}, 2)))
     assert [c.value for c in openpyxl.load_workbook(path).active[2]] == ["their edit", "k"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["race.xlsx"]
+
+
+def test_merges_in_the_detail_tab_do_not_block_replacing_it(tmp_path):
+    def build(wb, ws):
+        old = wb.create_sheet("Placements")
+        for r in range(1, 6):
+            old.append([f"old {r}", "x", "y"])
+        old.merge_cells("A2:B3")
+
+    path = make(tmp_path / "p.xlsx", [["title", "row_key"], ["x", "k"]], build=build)
+    table = XlsxTable(path)
+    table.read()
+    table.write(key_write(tab=Tab("Placements", ("row_key", "status"), (("k", "Published"),))))
+    tab = openpyxl.load_workbook(path)["Placements"]
+    assert [[c.value for c in row] for row in tab.iter_rows() if any(c.value for c in row)] == [
+        ["row_key", "status"],
+        ["k", "Published"],
+    ]
+    assert not tab.merged_cells.ranges
