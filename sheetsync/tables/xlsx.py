@@ -20,7 +20,7 @@ import re
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
@@ -31,7 +31,6 @@ from openpyxl.cell.cell import MergedCell
 from openpyxl.reader.strings import read_string_table
 from openpyxl.styles.numbers import is_datetime
 from openpyxl.utils.datetime import from_excel
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.worksheet import Worksheet
@@ -195,9 +194,10 @@ class XlsxTable(Table):
             warnings.simplefilter("always")
             try:
                 wb = openpyxl.load_workbook(io.BytesIO(data), keep_vba=keep_vba, rich_text=False)
-            except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, ElementTree.ParseError):
+            except Exception as exc:  # openpyxl reports a damaged file in many ways
+                reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:120]
                 raise TableError(
-                    f"{self.path.name} is not a readable .xlsx/.xlsm workbook; "
+                    f"{self.path.name} is not a readable .xlsx/.xlsm workbook ({reason}); "
                     "open it in Excel or LibreOffice and save it as .xlsx."
                 ) from None
         notes: list[str] = []
@@ -425,13 +425,13 @@ def _plain(value: object, number_format: str, epoch: dt.datetime | None = None) 
     if isinstance(value, bool):
         return value
     if isinstance(value, (int, float)):
-        if epoch is not None and is_datetime(number_format):
-            try:
-                value = from_excel(value, epoch=epoch)
-            except (ValueError, OverflowError):
-                return value
-        else:
+        if epoch is None or not is_datetime(number_format):
             return value
+        try:
+            moment = from_excel(value, epoch=epoch)
+        except (ValueError, OverflowError):
+            return value  # a serial number outside the calendar: show the number
+        value = moment
     if isinstance(value, dt.datetime):
         if is_datetime(number_format) == "date" and value.time() == dt.time():
             return value.date()
@@ -485,12 +485,12 @@ def _cached_values(data: bytes, title: str) -> dict[str, tuple[str, str | None]]
         return values
 
 
-def _with_saved_values(data: bytes, title: str, known: dict[str, tuple[str, str | None]]) -> bytes:
+def _with_saved_values(data: bytes, title: str, known: Mapping[str, tuple[str, str]]) -> bytes:
     """`data` (a workbook openpyxl saved) with the formula values in `known` written back."""
 
     def fill(match: re.Match[str]) -> str:
         ref, attrs, formula = match.groups()
-        kind, raw = known.get(ref, ("", None))
+        kind, raw = known.get(ref, ("", ""))
         if not raw:
             return match.group(0)
         typed = "" if kind == "n" else f' t="{kind}"'

@@ -8,6 +8,7 @@ import os
 import re
 import stat
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -41,13 +42,13 @@ def make(path: Path, rows: list[list[object]], title: str = "Articles", build=No
     return path
 
 
-def patch(path: Path, changes: dict[str, object]) -> None:
+def patch(path: Path, changes: dict[str, str | Callable[[str], str]]) -> None:
     """Rewrite zip members: a string replaces a member, a function maps its old text to new."""
     with zipfile.ZipFile(path) as z:
         members = {name: z.read(name) for name in z.namelist()}
     for name, change in changes.items():
-        old = members.get(name, b"").decode()
-        members[name] = (change(old) if callable(change) else change).encode()
+        new = change if isinstance(change, str) else change(members.get(name, b"").decode())
+        members[name] = new.encode()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in members.items():
