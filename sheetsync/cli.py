@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -24,6 +24,11 @@ from . import __version__, render
 from .config import Settings, load_settings
 from .errors import ConfigError, ExitCode, SheetsyncError
 from .redact import redact
+
+if TYPE_CHECKING:  # imported lazily below so `sheetsync --help` stays fast
+    from .client import Client
+    from .journal import Journal
+    from .tables import Table
 
 _META = "sheetsync"
 
@@ -59,7 +64,8 @@ class _RunState:
 
 def _state(ctx: click.Context | None = None) -> _RunState:
     ctx = ctx or click.get_current_context()
-    return ctx.meta.setdefault(_META, _RunState())
+    state: _RunState = ctx.meta.setdefault(_META, _RunState())
+    return state
 
 
 def _runtime(ctx: click.Context | None = None) -> Runtime:
@@ -185,7 +191,7 @@ def _settings(**flags: Any) -> Settings:
     return settings
 
 
-def _client(settings: Settings):  # -> client.Client
+def _client(settings: Settings) -> Client:
     from .client import Client
 
     return Client(
@@ -332,19 +338,20 @@ def _progress_reporter(
         yield update
 
 
-def open_sheet(sheet: str, worksheet: str | None, credentials: str | None, env: Mapping[str, str]):
+def open_sheet(sheet: str, worksheet: str | None, credentials: str | None, env: Mapping[str, str]) -> Table:
     """The default way to open SHEET (an .xlsx path or a Google Sheets URL/key)."""
     from .tables import open_table
 
     return open_table(sheet, worksheet, credentials=credentials, env=env)
 
 
-def _open(sheet: str, settings: Settings):  # -> tables.Table
+def _open(sheet: str, settings: Settings) -> Table:
     runtime = _runtime()
-    return runtime.open_sheet(sheet, settings.worksheet, settings.credentials, runtime.env)
+    table: Table = runtime.open_sheet(sheet, settings.worksheet, settings.credentials, runtime.env)
+    return table
 
 
-def _journal(settings: Settings):  # -> journal.Journal | None
+def _journal(settings: Settings) -> Journal | None:
     if not settings.state_dir:
         return None  # the workflow's default: the user's data folder
     from .journal import Journal
