@@ -1,7 +1,7 @@
 """Command line: parse options, call the library, render results. Nothing else lives here.
 
 Errors are handled at one boundary (`_Group.invoke`): a `SheetsyncError` becomes one line on
-stderr and its exit code; `--debug` shows the traceback instead. Everything a command prints
+stderr and its exit code; `--debug` prints the (redacted) traceback instead. Everything a command prints
 passes through `redact` with the token known to this run, as a last line of defence.
 """
 
@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -129,7 +130,9 @@ class _Group(click.Group):
     def _fail(ctx: click.Context, exc: BaseException, code: int, message: str) -> None:
         state = _state(ctx)
         if state.debug:
-            raise exc
+            # The traceback, but through the same redaction as every other line we print.
+            click.echo(_clean("".join(traceback.format_exception(exc))).rstrip("\n"), err=True)
+            ctx.exit(int(code))
         line = _clean(" ".join(str(message).split()))
         if state.as_json:
             _emit_json({"ok": False, "error": line, "error_type": type(exc).__name__, "exit_code": int(code)})

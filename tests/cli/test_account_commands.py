@@ -94,14 +94,27 @@ def test_unreachable_api_exits_3_and_says_what_to_do(harness):
     assert_no_canary(result)
 
 
-def test_debug_shows_the_traceback_instead(harness):
-    from sheetsync.errors import BadTokenError
-    import pytest
+def test_debug_shows_the_traceback_instead_still_without_the_token(harness, demo_sheet):
+    from click.testing import CliRunner
+
+    from sheetsync.cli import Runtime, cli
 
     harness.clock.advance(61)
-    with pytest.raises(BadTokenError) as caught:
-        harness.invoke("credits", "--debug", env={"BACKLINKBASE_API_TOKEN": "nope-" + CANARY})
-    assert CANARY not in str(caught.value)
+    wrong = "nope-" + harness.token
+    result = harness.invoke("credits", "--debug", env={"BACKLINKBASE_API_TOKEN": wrong})
+    assert result.exit_code == ExitCode.API
+    assert "Traceback (most recent call last)" in result.stderr and "BadTokenError" in result.stderr
+    assert wrong not in result.output and CANARY not in result.output
+
+    def broken() -> bool:
+        raise RuntimeError(f"terminal probe failed for {harness.token}")
+
+    runtime = Runtime(env=harness.env, folder=harness.folder, interactive=broken,
+                      sleep=harness.sleep, stderr_is_terminal=lambda: False)
+    result = CliRunner().invoke(cli, ["sync", str(demo_sheet), "--debug"], obj=runtime)
+    assert result.exit_code == ExitCode.INTERNAL
+    assert "RuntimeError: terminal probe failed for ***" in result.stderr
+    assert CANARY not in result.output
 
 
 def test_flag_beats_environment_for_the_api_url(harness):
