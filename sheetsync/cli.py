@@ -7,6 +7,7 @@ passes through `redact` with the token known to this run, as a last line of defe
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -152,6 +153,38 @@ def _set_flag(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]
     return callback
 
 
+class _RedactingHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Log lines on stderr for --debug, with this run's token masked like everything else."""
+
+    def __init__(self, state: _RunState, env: Mapping[str, str]):
+        super().__init__(sys.stderr)  # read now: a test runner swaps sys.stderr per invocation
+        self.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+        self._state, self._env = state, env
+
+    def format(self, record: logging.LogRecord) -> str:
+        token = self._env.get("BACKLINKBASE_API_TOKEN", "")
+        return redact(super().format(record), token, *self._state.secrets)
+
+
+def _debug(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    """--debug: tracebacks instead of one-line errors, and the library's log lines on stderr."""
+    if value:
+        state = _state(ctx)
+        state.debug = True
+        handler = _RedactingHandler(state, _runtime(ctx).env)
+        logger = logging.getLogger("sheetsync")
+        previous = logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+
+        def detach() -> None:
+            logger.removeHandler(handler)
+            logger.setLevel(previous)
+
+        ctx.call_on_close(detach)
+    return value
+
+
 def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """--json and --debug, accepted on every command."""
     f = click.option(
@@ -160,7 +193,7 @@ def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
     return click.option(
         "--debug", is_flag=True, expose_value=False, is_eager=True,
-        callback=_set_flag("debug"), help="Show tracebacks instead of one-line errors.",
+        callback=_debug, help="Show tracebacks instead of one-line errors, and each request.",
     )(f)
 
 

@@ -154,3 +154,12 @@ def test_ctrl_c_at_the_confirmation_is_exit_130_and_spends_nothing(harness, demo
     assert result.exit_code == ExitCode.INTERRUPTED
     assert "run the same command again" in result.stderr
     assert harness.emulator.task_rows(harness.token) == []
+
+
+def test_debug_logs_each_request_without_the_token(harness):
+    result = harness.invoke("credits", "--debug")
+    assert result.exit_code == 0
+    assert "debug: sheetsync.client: GET credits -> 200" in result.stderr
+    assert CANARY not in result.output
+    # The handler is gone after the command: a later run without --debug logs nothing.
+    assert "debug:" not in harness.invoke("credits").stderr
