@@ -120,7 +120,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         ceiling = min(self.cap, self.base * 2**attempt)
-        return ceiling / 2 + self.random() * ceiling / 2
+        return float(ceiling / 2 + self.random() * ceiling / 2)
 
 
 class _Retryable(Exception):
@@ -199,12 +199,13 @@ class GoogleSheetTable(Table):
         return self._load(self._fetch())
 
     def _fetch(self) -> dict[str, Any]:
-        return self._call(
+        answer: dict[str, Any] = self._call(
             "read",
             lambda: self.http.fetch_sheet_metadata(
                 self.spreadsheet_id, params={"includeGridData": "true", "fields": _READ_FIELDS}
             ),
         )
+        return answer
 
     def _load(self, answer: Mapping[str, Any]) -> Grid:
         """Learn the layout of every tab and turn the chosen tab's cells into a Grid."""
@@ -546,7 +547,7 @@ def _value(cell: Mapping[str, Any]) -> CellValue:
             return moment.date() if kind == "DATE" else moment
         if isinstance(number, float) and number.is_integer() and abs(number) < 1e15:
             return int(number)
-        return number
+        return number if isinstance(number, (int, float)) else None
     return None
 
 

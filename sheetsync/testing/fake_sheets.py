@@ -478,7 +478,7 @@ def _evaluate(expression: str) -> tuple[Any, str | None]:
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
             return node.value
         if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-            return _OPS[type(node.op)](walk(node.left), walk(node.right))
+            return float(_OPS[type(node.op)](walk(node.left), walk(node.right)))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             return -walk(node.operand) if isinstance(node.op, ast.USub) else walk(node.operand)
         raise ValueError
@@ -793,14 +793,14 @@ class FakeSheets:
             except ApiFault as fault:
                 return fault.status, fault.body()
 
-    def _route(self, method: str, path: str) -> tuple[str, Callable[[dict, Any], Any]]:
+    def _route(self, method: str, path: str) -> tuple[str, Callable[[dict[str, Any], Any], Any]]:
         m = re.fullmatch(r"/v4/spreadsheets/([^/:]+)(.*)", path)
         if not m:
             raise ApiFault(404, "Requested entity was not found.")
         sid, rest = unquote(m.group(1)), m.group(2)
 
-        def on_book(fn: Callable[..., Any], *args: Any) -> Callable[[dict, Any], Any]:
-            def run(query: dict, payload: Any) -> Any:
+        def on_book(fn: Callable[..., Any], *args: Any) -> Callable[[dict[str, Any], Any], Any]:
+            def run(query: dict[str, Any], payload: Any) -> Any:
                 book = self.spreadsheets.get(sid)
                 if book is None:
                     raise ApiFault(404, "Requested entity was not found.")
@@ -833,7 +833,7 @@ class FakeSheets:
         raise ApiFault(404, "Requested entity was not found.")
 
     # -- spreadsheets.get
-    def _get(self, book: Spreadsheet, query: dict, _: Any) -> Any:
+    def _get(self, book: Spreadsheet, query: dict[str, Any], _: Any) -> Any:
         include = _flag(query, "includeGridData")
         mask = parse_fields(query["fields"][0]) if "fields" in query else None
         # Cells are masked as they are built (the bulk of a large answer), the rest at the end.
@@ -897,7 +897,7 @@ class FakeSheets:
         return data
 
     # -- spreadsheets.batchUpdate
-    def _batch_update(self, book: Spreadsheet, _: dict, payload: Any) -> Any:
+    def _batch_update(self, book: Spreadsheet, _: dict[str, Any], payload: Any) -> Any:
         saved = _snapshot(book)
         replies = []
         try:
@@ -995,7 +995,7 @@ class FakeSheets:
                 return candidate
 
     # -- values
-    def _value_range(self, span: Span, query: dict) -> dict[str, Any]:
+    def _value_range(self, span: Span, query: dict[str, Any]) -> dict[str, Any]:
         value_option = _one(query, "valueRenderOption", "FORMATTED_VALUE")
         date_option = _one(query, "dateTimeRenderOption", "SERIAL_NUMBER")
         major = _one(query, "majorDimension", "ROWS")
@@ -1023,10 +1023,10 @@ class FakeSheets:
             answer["values"] = grid
         return answer
 
-    def _values_get(self, book: Spreadsheet, query: dict, _: Any, rng: str) -> Any:
+    def _values_get(self, book: Spreadsheet, query: dict[str, Any], _: Any, rng: str) -> Any:
         return self._value_range(book.resolve(rng), query)
 
-    def _values_batch_get(self, book: Spreadsheet, query: dict, payload: Any) -> Any:
+    def _values_batch_get(self, book: Spreadsheet, query: dict[str, Any], payload: Any) -> Any:
         ranges = query.get("ranges") or payload.get("ranges", [])
         options = {**query, **{k: [v] for k, v in payload.items() if k != "ranges"}}
         spans = [book.resolve(r) for r in ranges]
@@ -1065,14 +1065,14 @@ class FakeSheets:
             answer["updatedRange"] = span.a1()
         return answer
 
-    def _values_update(self, book: Spreadsheet, query: dict, payload: Any, rng: str) -> Any:
+    def _values_update(self, book: Spreadsheet, query: dict[str, Any], payload: Any, rng: str) -> Any:
         answer = self._write(book, rng, payload.get("values", []), _one(query, "valueInputOption", ""),
                              payload.get("majorDimension", "ROWS"))
         if _flag(query, "includeValuesInResponse") and "updatedRows" in answer:
             answer["updatedData"] = self._value_range(book.resolve(answer["updatedRange"]), query)
         return answer
 
-    def _values_batch_update(self, book: Spreadsheet, _: dict, payload: Any) -> Any:
+    def _values_batch_update(self, book: Spreadsheet, _: dict[str, Any], payload: Any) -> Any:
         option = payload.get("valueInputOption", "")
         saved = _snapshot(book)
         responses = []
@@ -1098,7 +1098,7 @@ class FakeSheets:
         answer["responses"] = responses
         return answer
 
-    def _values_append(self, book: Spreadsheet, query: dict, payload: Any, rng: str) -> Any:
+    def _values_append(self, book: Spreadsheet, query: dict[str, Any], payload: Any, rng: str) -> Any:
         span = book.resolve(rng)
         values = payload.get("values", [])
         used_rows, _ = span.sheet.used()
@@ -1122,20 +1122,20 @@ class FakeSheets:
                 del span.sheet.cells[key]
         return span.a1()
 
-    def _values_clear(self, book: Spreadsheet, _: dict, __: Any, rng: str) -> Any:
+    def _values_clear(self, book: Spreadsheet, _: dict[str, Any], __: Any, rng: str) -> Any:
         return {"spreadsheetId": book.spreadsheet_id, "clearedRange": self._clear(book.resolve(rng))}
 
-    def _values_batch_clear(self, book: Spreadsheet, _: dict, payload: Any) -> Any:
+    def _values_batch_clear(self, book: Spreadsheet, _: dict[str, Any], payload: Any) -> Any:
         spans = [book.resolve(r) for r in payload.get("ranges", [])]
         return {"spreadsheetId": book.spreadsheet_id, "clearedRanges": [self._clear(s) for s in spans]}
 
 
-def _one(query: dict, name: str, default: str) -> str:
+def _one(query: dict[str, Any], name: str, default: str) -> str:
     values = query.get(name)
     return str(values[0]) if values else default
 
 
-def _flag(query: dict, name: str) -> bool:
+def _flag(query: dict[str, Any], name: str) -> bool:
     return _one(query, name, "false").lower() == "true"
 
 
@@ -1147,7 +1147,8 @@ def _call_hook(action: Callable[..., Any], request: Request) -> None:
     action(request) if takes_request else action()
 
 
-_Snapshot = tuple[list[Sheet], list[tuple[Sheet, str, int, int, dict, list]]]
+_SheetState = tuple[Sheet, str, int, int, dict[tuple[int, int], Cell], list[tuple[int, int, int, int]]]
+_Snapshot = tuple[list[Sheet], list[_SheetState]]
 
 
 def _snapshot(book: Spreadsheet) -> _Snapshot:
