@@ -252,7 +252,10 @@ class NotReady(Action):
 
     @property
     def note(self) -> str | None:
-        return problems_text(self.problems)
+        if self.problems:
+            return problems_text(self.problems)
+        # Say why a complete row was not sent, in the row itself, where its author looks.
+        return "Not sent yet: set ready to TRUE when this row should be submitted."
 
 
 @dataclass(frozen=True)

@@ -169,6 +169,13 @@ def test_invalid_and_unready_rows_are_not_sent_and_say_why():
     assert "article_title" in plan.actions[0].note
     assert plan.actions[0].attention and not plan.actions[1].attention
     assert "375" in plan.actions[2].note
+    assert "set ready to TRUE" in plan.actions[1].note
+
+
+def test_an_unready_row_with_mistakes_shows_the_mistakes_not_the_ready_hint():
+    (action,) = build(rows(row(1, ready=False, title="Too short"))).actions
+    assert action.kind == "not-ready"
+    assert "article_title" in action.note and "ready" not in action.note
 
 
 @pytest.mark.parametrize(
