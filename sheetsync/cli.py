@@ -643,6 +643,19 @@ def _demo_step(kind: str, value: Any) -> None:
     elif kind == "sites":
         chosen = render.filter_sites(value)
         _show(render.sites_table(chosen[:12], title=f"Site catalogue (top 12 of {len(chosen)} enabled, by DA)"))
+    elif kind == "phase":
+        if value == "sandbox":
+            _out("Sandbox rehearsal: every ready row sent as a free sandbox task, followed to the end.")
+        else:
+            _out("Live run: the same rows for real, against the emulator's fake credits.")
+    elif kind == "rehearsal":
+        rows, balance = value
+        done = [r for r in rows if r["status"] in ("Published", "Failed")]
+        _out(f"Sandbox rehearsal finished: {len(done)} row(s) done, balance still {balance} credits.")
+        for r in done[:1]:
+            first = r["result_urls"].splitlines()[:1]
+            if first:
+                _out(f"  e.g. row {r['row']}: {r['status']}, {r['progress']}, {first[0]}")
     elif kind == "report":
         from .demo import unfinished
 

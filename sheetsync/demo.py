@@ -3,7 +3,8 @@
 The emulator runs on its own calendar day (`DEMO_DAY`, accelerated), the day the sample
 workbook's dates were written for, so its valid rows stay valid and its mistakes stay
 mistakes whenever the demo is run. It spends the emulator's fake credits in live mode (so
-the balance visibly goes down); nothing leaves the machine.
+the balance visibly goes down); nothing leaves the machine. Before that it rehearses in
+sandbox mode, the way the README tells people to start: free tasks, followed to Published.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ class DemoResult:
     health: Any = None
     credits_before: int = 0
     credits_after: int = 0
+    rehearsed: bool = False
+    rehearsal_rows: list[dict[str, str]] = field(default_factory=list)
+    credits_after_rehearsal: int = 0
     sites: Any = None
     reports: list[Any] = field(default_factory=list)
     polls: int = 0
@@ -130,6 +134,7 @@ def run_demo(
     journal_path = folder / "journal.sqlite3"
     for suffix in ("", "-wal", "-shm"):  # a stale write-ahead log would replay into the new file
         Path(f"{journal_path}{suffix}").unlink(missing_ok=True)
+    rehearsal = Options(sandbox=True, lock_folder=folder)
     options = Options(sandbox=False, lock_folder=folder)
 
     with emulator.serve(host="127.0.0.1", port=0) as server, Journal(journal_path) as journal:
@@ -143,10 +148,10 @@ def run_demo(
         result.sites = client.sites()
         say("sites", result.sites)
 
-        def once(mode: str) -> Any:
+        def once(mode: str, opts: Options) -> Any:
             with open_table(str(result.output)) as table:
                 report = run(
-                    table, client, options, mode=mode, journal=journal,
+                    table, client, opts, mode=mode, journal=journal,
                     # The demo spends the emulator's fake credits; there is nothing to confirm.
                     confirm=lambda plan: True, progress=progress, clock=emulator.now,
                 )
@@ -154,12 +159,22 @@ def run_demo(
             say("report", (report, emulator.now()))
             return report
 
-        report = once("sync")
-        while unfinished(report) and elapsed() < deadline:
-            sleep(interval)
-            result.polls += 1
-            report = once("pull")
-        result.finished = not unfinished(report)
+        def until_done(opts: Options) -> bool:
+            report = once("sync", opts)
+            while unfinished(report) and elapsed() < deadline:
+                sleep(interval)
+                result.polls += 1
+                report = once("pull", opts)
+            return not unfinished(report)
+
+        # Sandbox first, as the README advises: free tasks that go all the way to Published.
+        say("phase", "sandbox")
+        result.rehearsed = until_done(rehearsal)
+        result.rehearsal_rows = sheet_rows(result.output)
+        result.credits_after_rehearsal = client.credits()
+        say("rehearsal", (result.rehearsal_rows, result.credits_after_rehearsal))
+        say("phase", "live")
+        result.finished = until_done(options) and result.rehearsed
         result.credits_after = client.credits()
         say("credits", result.credits_after)
     result.sheet_rows = sheet_rows(result.output)

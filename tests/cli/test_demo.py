@@ -37,6 +37,11 @@ def test_demo_runs_the_whole_loop_and_prints_the_final_rows(tmp_path):
     assert f"Balance: {DEMO_CREDITS} credits." in text
     assert "Site catalogue" in text and "greenleafjournal.com" in text
     assert "4/4 submitted rows finished" in text
+    # Sandbox first: free tasks that reach Published before anything is spent.
+    rehearsal = text[text.index("Sandbox rehearsal:"):text.index("Live run:")]
+    assert "4/4 submitted rows finished" in rehearsal
+    assert f"4 row(s) done, balance still {DEMO_CREDITS} credits" in rehearsal
+    assert "Published" in rehearsal and "http://127.0.0.1:" in rehearsal
     assert "after the demo" in text and "Published" in text
     assert slept, "the demo waited between refreshes"
 
