@@ -31,6 +31,7 @@ __all__ = [
     "ArticleRow",
     "HeaderMap",
     "Problem",
+    "check_ownership",
     "column_letter",
     "map_header",
     "read_rows",
@@ -264,6 +265,36 @@ def _read_row(number: int, cells: Sequence[CellValue], hm: HeaderMap) -> Article
         problems=tuple(r.problems),
         headers={c: hm.text(c) for c in (*C.INPUT_COLUMNS, *C.OUTPUT_COLUMNS)},
     )
+
+
+# Owned columns whose names people also use for their own work ("Status", "Notes", ...).
+_CLAIMED = (C.MODE, C.STATUS, C.PROGRESS, C.RESULT_URLS, C.LAST_SYNCED, C.NOTES)
+
+
+def check_ownership(grid: Grid, hm: HeaderMap) -> None:
+    """Refuse to take over a column that already holds a person's own text.
+
+    Before the first sync (no row_key column yet) nothing in an owned column can have come
+    from sheetsync, so a filled "Status" or "Notes" column is the person's, and overwriting
+    or clearing it would lose their work.
+    """
+    if hm.has(C.ROW_KEY):
+        return
+    for canonical in _CLAIMED:
+        i = hm.index.get(canonical)
+        if i is None:
+            continue
+        for n, cells in enumerate(grid.rows):
+            text = cell_text(cells[i]) if i < len(cells) else ""
+            if text.strip():
+                header = hm.texts[canonical]
+                sample = text.strip().splitlines()[0][:40]
+                raise TableError(
+                    f"Column {column_letter(i)} ({header!r}) already holds your own text (row "
+                    f"{grid.row_number(n)}: {sample!r}), and sheetsync writes its {canonical} "
+                    f"there; rename that column (e.g. 'My {header.lower()}') so sheetsync adds "
+                    "its own, then run again."
+                )
 
 
 def read_rows(grid: Grid, hm: HeaderMap) -> list[ArticleRow]:

@@ -23,7 +23,7 @@ from .apply import ProgressEvent, RowOutcome, SheetWriter, TaskClient
 from .journal import EMPTY, Journal, default_folder
 from .lock import SheetLock
 from .plan import New, NotReady, Plan, Refresh, Reject, build, problems_text
-from .sheet import map_header, read_rows
+from .sheet import check_ownership, map_header, read_rows
 from .tables.base import Tab, Table
 
 __all__ = ["MODES", "Options", "ProgressEvent", "Report", "RowOutcome", "run"]
@@ -134,6 +134,7 @@ def _validate(
     before = _requests(client)
     grid = table.read()
     hm = map_header(grid.header)
+    check_ownership(grid, hm)
     rows = read_rows(grid, hm)
     catalogue = client.sites() if client is not None else None
     plan = build(
@@ -187,6 +188,7 @@ def _sync(
     pull = mode in ("sync", "pull", "plan")
     grid = table.read()
     hm = map_header(grid.header)
+    check_ownership(grid, hm)
     rows = read_rows(grid, hm)
     remote = client.tasks()
     snapshot = journal.snapshot(table.identity)

@@ -293,3 +293,17 @@ def test_problem_reads_as_one_line():
     assert str(Problem(7, "article_title", "Title has 2 words; it needs 4 to 50.")) == (
         "Row 7, article_title: Title has 2 words; it needs 4 to 50."
     )
+
+
+def test_a_filled_owned_column_before_the_first_sync_is_the_persons():
+    from sheetsync.sheet import check_ownership
+
+    header = ("article_title", "article_body", "article_urls", "target_website_ids", "Status")
+    grid = Grid(header=header, rows=(("t", "b", "u", "1", None), ("t", "b", "u", "1", "Draft")))
+    with pytest.raises(TableError, match=r"Column E \('Status'\).*row 3: 'Draft'"):
+        check_ownership(grid, map_header(header))
+    # Empty, or once sheetsync owns the sheet (row_key present), the column is sheetsync's.
+    empty = Grid(header=header, rows=(("t", "b", "u", "1", None),))
+    check_ownership(empty, map_header(header))
+    owned = Grid(header=header + ("row_key",), rows=(("t", "b", "u", "1", "Queued", "ss-aaaaaaaa"),))
+    check_ownership(owned, map_header(owned.header))

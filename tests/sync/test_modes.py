@@ -113,3 +113,24 @@ def test_push_only_submits_and_pull_only_refreshes(world, backend):
     world.clock.advance(dt.timedelta(days=3).total_seconds())
     pushed = world.run(backend.open(), "push")
     assert pushed.api_requests == 1 and set(column(backend.values(), "status")) == {"Queued"}
+
+
+def test_a_persons_own_notes_column_is_never_taken_over(world, backend):
+    rows = sheet(2)
+    rows[0].append("Notes")
+    rows[1].append("call the client first")
+    rows[2].append("")
+    backend.seed(rows)
+    before = backend.values()
+    with pytest.raises(errors.TableError, match=r"Column G \('Notes'\).*call the client first.*rename"):
+        world.run(backend.open(), "sync")
+    assert backend.values() == before and world.store_posts() == 0
+
+    # Renamed, it is the person's column again; sheetsync adds its own columns beside it.
+    seeded = [list(r) for r in before]
+    seeded[0][6] = "Editor notes"
+    backend.seed(seeded)
+    world.run(backend.open(), "sync")
+    values = backend.values()
+    assert values[0][6] == "Editor notes" and values[1][6] == "call the client first"
+    assert column(values, "task_id")[0] and world.store_posts() == 2
