@@ -217,6 +217,9 @@ class XlsxTable(Table):
             raise TableError(f"{self.path.name} has no worksheets; add one and run again.")
         if self.worksheet is None:
             ws = wb.worksheets[0]
+            # Pinned by title from now on: a tab someone adds in front of it before the
+            # write-back must not become "the first sheet" that the results go into.
+            self.worksheet = ws.title
         else:
             by_title = {s.title: s for s in wb.worksheets}
             folded = [s for s in wb.worksheets if s.title.casefold() == self.worksheet.casefold()]

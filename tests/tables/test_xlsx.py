@@ -476,3 +476,17 @@ def test_merges_in_the_detail_tab_do_not_block_replacing_it(tmp_path):
         ["k", "Published"],
     ]
     assert not tab.merged_cells.ranges
+
+
+def test_the_default_tab_stays_the_one_read_when_a_tab_is_added_in_front(tmp_path):
+    path = make(tmp_path / "front.xlsx", [["title", "row_key"], ["x", "k"]])
+    table = XlsxTable(path)
+    table.read()
+    wb = openpyxl.load_workbook(path)
+    wb.create_sheet("Added in front", 0)["A1"] = "not the articles"
+    wb.save(path)
+    result = table.write(key_write(RowWrite("k", {"status": "Queued"}, 2)))
+    assert result.written == ("k",)
+    wb = openpyxl.load_workbook(path)
+    assert [c.value for c in wb["Articles"][2]] == ["x", "k", "Queued"]
+    assert [[c.value for c in row] for row in wb["Added in front"].iter_rows()] == [["not the articles"]]
