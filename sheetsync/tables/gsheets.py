@@ -543,8 +543,12 @@ def _value(cell: Mapping[str, Any]) -> CellValue:
         number = effective["numberValue"]
         kind = cell.get("effectiveFormat", {}).get("numberFormat", {}).get("type")
         if kind in ("DATE", "DATE_TIME"):
-            moment = _EPOCH + dt.timedelta(days=float(number))
-            return moment.date() if kind == "DATE" else moment
+            try:
+                moment = _EPOCH + dt.timedelta(days=float(number))
+            except (OverflowError, ValueError):
+                moment = None  # a serial outside the calendar (an ID pasted there): the number
+            if moment is not None:
+                return moment.date() if kind == "DATE" else moment
         if isinstance(number, float) and number.is_integer() and abs(number) < 1e15:
             return int(number)
         return number if isinstance(number, (int, float)) else None

@@ -7,11 +7,13 @@ import json
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sheetsync.errors import ConfigError, TableError
 from sheetsync.tables import open_table
 from sheetsync.tables.base import RowWrite, Tab, Unreadable, WriteBack
-from sheetsync.tables.gsheets import CELL_LIMIT, RetryPolicy, open_google_sheet, parse_spec
+from sheetsync.tables.gsheets import CELL_LIMIT, RetryPolicy, _value, open_google_sheet, parse_spec
 from sheetsync.testing.fake_sheets import FakeSheets
 
 HEADER = ["title", "body", "row_key", "status"]
@@ -138,6 +140,27 @@ def test_dates_read_as_dates_and_other_numbers_stay_numbers(fake, book, open_she
     sheet.set_cell(2, 4, 45730)
     sheet.set_cell(2, 5, 45730.5, number_format="CURRENCY")
     assert open_sheet().read().rows == (("Dated", dt.date(2025, 3, 14), dt.datetime(2025, 3, 14, 9, 30), 45730, 45730.5),)
+
+
+def test_a_date_cell_holding_a_number_past_the_calendar_reads_as_that_number(fake, book, open_sheet):
+    # A person pastes an ID into a column formatted as dates: the read must not crash.
+    sheet = seed(fake, book, [["title", "from", "till", "at"], ["Alpha"]])
+    sheet.set_cell(2, 2, 1_234_567_890, number_format="DATE")
+    sheet.set_cell(2, 3, -5e9, number_format="DATE")
+    sheet.set_cell(2, 4, 1e300, number_format="DATE_TIME")
+    assert open_sheet().read().rows == (("Alpha", 1_234_567_890, -5e9, 1e300),)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False)),
+    st.sampled_from(["DATE", "DATE_TIME", "TIME", "NUMBER", "CURRENCY", None]),
+)
+def test_no_number_in_any_format_crashes_the_reader(number, kind):
+    cell = {"effectiveValue": {"numberValue": number}}
+    if kind:
+        cell["effectiveFormat"] = {"numberFormat": {"type": kind}}
+    assert _value(cell) is not None
 
 
 def test_error_cells_are_unreadable_and_formulas_read_as_their_values(fake, book, open_sheet):
