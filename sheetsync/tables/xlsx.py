@@ -143,7 +143,10 @@ class XlsxTable(Table):
         return Columns(header=header, keys=column(key_column), anchors=column(anchor_column), width=width)
 
     def _write_cells(self, cells: Sequence[CellWrite], tab: Tab | None) -> list[str]:
-        loaded = self._current()
+        # The cells were placed against the workbook `_reread` just loaded: write into that one,
+        # not a newer file, so that a row inserted meanwhile cannot shift them onto another
+        # row. `_save` then refuses if the file changed on disk since.
+        loaded = self._loaded or self._current()
         ws = self._sheet(loaded)
         notes = list(loaded.notes)
         for c in cells:

@@ -436,27 +436,40 @@ def test_macros_in_xlsm_files_survive(tmp_path):
 class SavedMeanwhile(XlsxTable):
     """A table during whose save another program saves the file (the Nth look at the file)."""
 
-    def __init__(self, path: Path, edit_on_look: int):
+    def __init__(self, path: Path, edit_on_look: int, edit: Callable[..., None] | None = None):
         super().__init__(path)
         self.looks_left = edit_on_look
+        self.edit = edit or (lambda ws: ws.cell(2, 1, "their edit"))
 
     def _read_bytes(self) -> bytes:
         self.looks_left -= 1
         if self.looks_left == 0:
             wb = openpyxl.load_workbook(self.path)
-            wb.active["A2"] = "their edit"
+            self.edit(wb.active)
             wb.save(self.path)
         return super()._read_bytes()
 
 
 def test_a_save_by_someone_else_during_ours_is_not_overwritten(tmp_path):
     path = make(tmp_path / "race.xlsx", [["title", "row_key"], ["x", "k"]])
-    table = SavedMeanwhile(path, edit_on_look=4)  # read, re-read, write, then the check before the rename
+    table = SavedMeanwhile(path, edit_on_look=3)  # read, re-read, then the check before the rename
     table.read()
     with pytest.raises(SheetBusyError, match="saved by another program while sheetsync was writing"):
         table.write(key_write(RowWrite("k", {"status": "s"}, 2)))
     assert [c.value for c in openpyxl.load_workbook(path).active[2]] == ["their edit", "k"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["race.xlsx"]
+
+
+def test_a_row_inserted_after_the_re_read_never_receives_the_write(tmp_path):
+    # The cells were placed against the file as re-read; a row inserted after that would shift
+    # them onto another row, so the write is refused instead of applied to the newer file.
+    path = make(tmp_path / "race.xlsx", [["title", "row_key"], ["x", "k"]])
+    table = SavedMeanwhile(path, edit_on_look=3, edit=lambda ws: ws.insert_rows(2))
+    table.read()
+    with pytest.raises(SheetBusyError, match="nothing was written"):
+        table.write(key_write(RowWrite("k", {"status": "s"}, 2)))
+    rows = [[c.value for c in row] for row in openpyxl.load_workbook(path).active.iter_rows()]
+    assert rows == [["title", "row_key"], [None, None], ["x", "k"]]
 
 
 def test_merges_in_the_detail_tab_do_not_block_replacing_it(tmp_path):
