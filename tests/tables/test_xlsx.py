@@ -13,6 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.drawing.image import Image
 from openpyxl.formatting.rule import CellIsRule
@@ -363,7 +364,7 @@ def test_the_articles_tab_cannot_be_the_detail_tab(tmp_path):
     assert openpyxl.load_workbook(path).active["A2"].value == "x"
 
 
-def test_formatting_validation_comments_and_images_survive(tmp_path):
+def test_formatting_validation_comments_charts_and_images_survive(tmp_path):
     def build(wb, ws):
         ws["A1"].font = Font(bold=True)
         ws["A2"].fill = PatternFill("solid", fgColor="FFFF00")
@@ -376,6 +377,9 @@ def test_formatting_validation_comments_and_images_survive(tmp_path):
         picture = io.BytesIO()
         PILImage.new("RGB", (4, 4), "red").save(picture, "PNG")
         ws.add_image(Image(picture), "F5")
+        chart = BarChart()
+        chart.add_data(Reference(ws, min_col=3, min_row=1, max_row=2), titles_from_data=True)
+        ws.add_chart(chart, "H2")
 
     path = make(tmp_path / "rich.xlsx", [["title", "row_key", "ready"], ["x", "k", "yes"]], build=build)
     table = XlsxTable(path)
@@ -388,6 +392,7 @@ def test_formatting_validation_comments_and_images_survive(tmp_path):
     assert [str(cf.sqref) for cf in ws.conditional_formatting] == ["B2:B100"]
     assert ws["A2"].comment.text == "ask Ana"
     assert len(ws._images) == 1
+    assert len(ws._charts) == 1
 
 
 def test_what_openpyxl_cannot_keep_is_reported_as_a_note(tmp_path):
