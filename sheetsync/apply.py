@@ -130,7 +130,7 @@ class SheetWriter:
         self._current: dict[int, dict[str, str]] = {}  # sheet row (as read) -> owned values now
         self._pending: dict[int, tuple[ArticleRow, str, bool, dict[str, str]]] = {}
         self._placed: set[int] = set()  # rows whose (new) key is known to be in the sheet
-        self.lost: dict[str, str] = {}  # key -> why
+        self.lost: dict[int, str] = {}  # sheet row (as read) -> why it could not be written
         self.notes: list[str] = []
         self.writes = 0
 
@@ -208,7 +208,7 @@ class SheetWriter:
         self.writes += 1
         self.checkpoint("after-sheet-write")
         for lost in result.lost:
-            self.lost[lost.key] = lost.why
+            self.lost.setdefault(lost.read_row, lost.why)
         self.notes.extend(result.notes)
         return result
 
@@ -308,7 +308,7 @@ def submit(
     for i, a in enumerate(submits):
         ctx.progress(ProgressEvent("push", i, len(submits), a.row.row, "submitting"))
         if a.by_position and a.key not in placed:
-            why = ctx.writer.lost.get(a.key, "the row moved or changed before it could be marked")
+            why = ctx.writer.lost.get(a.row.row, "the row moved or changed before it could be marked")
             ctx.outcome(
                 a, "skipped", attention=True,
                 message=f"not sent this run: {why}; run sync again to submit it",

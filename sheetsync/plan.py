@@ -375,10 +375,11 @@ def build(
         if parsed:
             by_marker.setdefault(marker(*parsed), []).append(t)
 
-    first_row_of_key: dict[str, int] = {}
+    rows_of_key: dict[str, list[int]] = {}
     for r in rows:
         if r.key.strip():
-            first_row_of_key.setdefault(r.key.strip(), r.row)
+            rows_of_key.setdefault(r.key.strip(), []).append(r.row)
+    first_row_of_key = {key: found[0] for key, found in rows_of_key.items()}
 
     actions: list[Action] = []
     needs_catalogue = False
@@ -447,6 +448,15 @@ def build(
                 f"sheetsync created task {entry.task_id} for this row but BacklinkBase no longer "
                 "lists it; check the dashboard, then clear row_key and give the row a new name to "
                 "submit it again."
+            )
+            actions.append(Hold(r, key, reason))
+        elif len(rows_of_key[key]) > 1:
+            # The sheet can write to neither row while they share a key, so a task sent now
+            # would never get its id into the sheet: nothing is sent until the copy is fixed.
+            others = ", ".join(str(n) for n in rows_of_key[key][1:])
+            reason = (
+                f"row_key {key} is also in row {others}, so this row is not sent yet; clear "
+                "row_key, task_id and status in the copy, then sync again."
             )
             actions.append(Hold(r, key, reason))
         else:

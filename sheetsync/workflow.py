@@ -156,7 +156,7 @@ def _validate(
                        message, attention=bool(problems) or a.attention)
         )  # fmt: skip
     writer.flush()
-    notes = [f"Row {_row_of(rows, k)} could not be written: {why}." for k, why in writer.lost.items()]
+    notes = [f"Row {row} could not be written: {why}." for row, why in sorted(writer.lost.items())]
     return Report(
         mode="validate",
         sheet=table.display_name,
@@ -165,10 +165,6 @@ def _validate(
         api_requests=_requests(client) - before,
         notes=list(grid.notes) + writer.notes + notes,
     )
-
-
-def _row_of(rows: list, key: str) -> str:
-    return next((str(r.row) for r in rows if r.key == key), "?")
 
 
 def _sync(
@@ -257,13 +253,17 @@ def _sync(
         journal.set_state(table.identity, "placements_tab", digest)
 
     notes = list(grid.notes) + list(plan.notes) + ctx.notes + writer.notes
-    key_rows = {o.key: o for o in ctx.outcomes.values()}
-    for key, why in writer.lost.items():
-        o = key_rows.get(key)
-        if o is None or o.action == "skipped":  # already says why and what to do
+    for o in sorted(ctx.outcomes.values(), key=lambda o: o.row):
+        why = writer.lost.get(o.row)
+        if why is None or o.action == "skipped":  # "skipped" already says why and what to do
             continue
+        if o.attention and o.message:
+            # A held row keeps its own reason: it says what the person should change.
+            o.message = f"{o.message.rstrip('.')} (not written to the sheet: {why})."
+            notes.append(f"Row {o.row}: {why}.")
+            continue
+        extra = f" (task {o.task_id} is safe on BacklinkBase; a later sync writes it once the row is found again)" if o.task_id else ""
         o.attention = True
-        extra = f" (task {o.task_id} is safe on BacklinkBase; the next sync writes it)" if o.task_id else ""
         o.message = f"could not write to row {o.row}: {why}{extra}"
         notes.append(f"Row {o.row}: {why}{extra}.")
     return Report(

@@ -147,8 +147,16 @@ def test_a_journaled_task_the_server_no_longer_lists_is_held():
 
 def test_a_copied_row_with_the_same_key_is_held():
     plan = build(rows(row(1, key="ss-aaaaaaaa"), row(2, key="ss-aaaaaaaa")))
-    assert [a.kind for a in plan.actions] == ["submit", "hold"]
+    # Neither row could receive a task id while both hold the key, so neither is sent.
+    assert [a.kind for a in plan.actions] == ["hold", "hold"] and plan.cost == 0
+    assert "also in row 3" in plan.actions[0].note and "in the copy" in plan.actions[0].note
     assert "also in row 2" in plan.actions[1].note
+
+
+def test_a_copied_row_whose_original_has_its_task_follows_the_original():
+    sent = row(1, key="ss-aaaaaaaa", task_id="t1", mode="live", status="Queued")
+    plan = build(rows(sent, row(2, key="ss-aaaaaaaa")), [summary("t1", "A ss-aaaaaaaa")])
+    assert [a.kind for a in plan.actions] == ["refresh", "hold"]
 
 
 def test_a_row_whose_key_was_cleared_is_held_not_resubmitted():

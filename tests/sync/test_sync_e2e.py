@@ -153,3 +153,31 @@ def clear_cell(backend, row: int, col: int) -> None:
         backend._edit("Articles", lambda ws: setattr(ws.cell(row, col), "value", None))
     else:
         backend._sheet("Articles").set_cell(row, col, None)
+
+
+def test_a_row_copied_with_its_key_before_sending_is_not_sent_until_the_copy_is_fixed(world, backend):
+    key_col = len(HEADER) + 1
+    backend.seed([[*HEADER, "row_key"], [*article(1), "ss-aaaaaaaa"], [*article(2), "ss-aaaaaaaa"]])
+    report = world.run(backend.open())
+    # Neither row could receive a task id while both claim one key: nothing is spent.
+    assert world.store_posts() == 0 and report.spent == 0
+    assert [r.action for r in report.rows] == ["hold", "hold"]
+    assert all(r.attention and "also in row" in r.message for r in report.rows), report.to_dict()
+    assert report.exit_code == 1
+
+    clear_cell(backend, 3, key_col)  # the person follows the note: the copy gets a new key
+    report = world.run(backend.open())
+    assert [r.action for r in report.rows] == ["submitted", "submitted"]
+    assert_exactly_once(world, backend.values())
+
+
+def test_a_copy_of_a_submitted_row_is_held_with_its_reason(world, backend):
+    backend.seed(sheet(1))
+    world.run(backend.open())
+    copied = backend.values()[1]
+    backend.insert_row(3, list(copied))
+    report = world.run(backend.open())
+    assert world.store_posts() == 1 and report.exit_code == 1
+    copy = report.rows[1]
+    assert copy.action == "hold" and copy.message.startswith("row_key ss-"), report.to_dict()
+    assert "clear row_key, task_id and status here" in copy.message
