@@ -18,6 +18,7 @@ import datetime as dt
 import email.utils
 import logging
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -298,6 +299,15 @@ def parse_created_task_id(body: Mapping[str, Any]) -> str:
 # --- the transport-level outcome of one attempt ---------------------------------------------
 
 
+def _certificate_refused(exc: requests.exceptions.SSLError) -> bool:
+    """True when the TLS error is a refused certificate (requests -> urllib3 -> ssl)."""
+    cause = exc.args[0] if exc.args else None
+    cause = getattr(cause, "reason", cause)  # MaxRetryError -> urllib3's SSLError
+    if isinstance(cause, urllib3.exceptions.SSLError) and cause.args:
+        cause = cause.args[0]
+    return isinstance(cause, ssl.SSLCertVerificationError)
+
+
 @dataclass(frozen=True)
 class _Failure:
     """An attempt that got no HTTP answer. `sent`: the request may have reached the server."""
@@ -314,7 +324,11 @@ def _classify(exc: requests.RequestException) -> _Failure:
     if isinstance(exc, requests.exceptions.ReadTimeout):
         return _Failure("no answer came before the read timeout", sent=True)
     if isinstance(exc, requests.exceptions.SSLError):
-        return _Failure("the TLS handshake failed", sent=False)
+        # A refused certificate is only ever found in the handshake, before anything is sent;
+        # any other TLS error (an abrupt EOF, a bad record) may come while reading the answer.
+        if _certificate_refused(exc):
+            return _Failure("the server's TLS certificate was refused", sent=False)
+        return _Failure("the TLS connection failed", sent=True)
     if isinstance(exc, requests.exceptions.ConnectionError):
         cause = exc.args[0] if exc.args else None
         reason = getattr(cause, "reason", None)

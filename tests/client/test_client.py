@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import ssl
 
 import pytest
+import requests
+import urllib3.exceptions
 
 from sheetsync.client import Client, backoff_delay, parse_retry_after, store_body
 from sheetsync.errors import (
@@ -416,3 +419,32 @@ def test_the_session_never_retries_on_its_own():
     session = make_session()
     for scheme in ("https://backlinkbase.com/", "http://127.0.0.1/"):
         assert session.get_adapter(scheme).max_retries.total == 0
+
+
+class _TlsFailingSession:
+    """A session whose every request fails the way requests reports a TLS error."""
+
+    def __init__(self, ssl_error: Exception) -> None:
+        self.ssl_error = ssl_error
+        self.calls = 0
+
+    def request(self, method, url, **kw):
+        self.calls += 1
+        reason = urllib3.exceptions.SSLError(self.ssl_error)
+        raise requests.exceptions.SSLError(urllib3.exceptions.MaxRetryError(None, url, reason))
+
+
+def test_store_tls_error_after_the_handshake_is_outcome_unknown(make_client):
+    session = _TlsFailingSession(ssl.SSLError(1, "[SSL: BAD_RECORD_MAC] bad record mac"))
+    client = make_client(session=session)
+    with pytest.raises(SubmissionOutcomeUnknownError, match="TLS"):
+        client.create_task(NEW)
+    assert session.calls == 1 and client.requests_made == 1
+
+
+def test_store_refused_certificate_is_a_plain_transport_error(make_client):
+    session = _TlsFailingSession(ssl.SSLCertVerificationError(1, "certificate verify failed"))
+    client = make_client(session=session, max_retries=1)
+    with pytest.raises(TransportError, match="certificate") as caught:
+        client.create_task(NEW)
+    assert type(caught.value) is TransportError and session.calls == 2
