@@ -87,6 +87,24 @@ def test_validation_errors_name_the_fields(token):
         assert rig.emu.task_rows(token) == []
 
 
+def test_validation_errors_as_single_strings(token):
+    with emulated(token, error_values="string") as rig:
+        with pytest.raises(ValidationFailedError) as caught:
+            rig.client().create_task(new_task(title="Too short", sites=(372, 999)))
+        assert caught.value.errors == {
+            "article_title": ["The article_title must be between 4 and 50 words. You have 2 words."],
+            "target_website_ids": ["The selected target_website_ids 999 is invalid."],
+        }
+        assert rig.emu.task_rows(token) == []
+
+
+def test_json_array_demand_as_a_single_string_is_met_too(token):
+    with emulated(token, ids_as_array_only=True, error_values="string") as rig:
+        rig.client().create_task(new_task())
+        assert [r["site_ids"] for r in rig.emu.task_rows(token)] == [[372, 373, 374]]
+        assert rig.emu.request_log.count(("POST", "task/store")) == 2
+
+
 def test_insufficient_and_no_credits(token):
     with emulated(token, credits=2) as rig:
         client = rig.client()
