@@ -216,7 +216,11 @@ class Emulator:
             self.store.set_meta("last_now", now.isoformat())
         self.root_url = root_url
         if endpoint == "health-check":
-            return answers.ok({"timestamp": self._stamp(now)})
+            health: dict[str, object] = {"timestamp": self._stamp(now)}
+            if self.payload_key == "response":
+                # health-check's own snippet reads data['response'], as the generic table says.
+                health["response"] = dict(health)
+            return answers.ok(health)
         if endpoint == "credits":
             balance = self.store.credits(hashed)
             return answers.ok({self.payload_key: {"credits": balance}, "credits": balance})

@@ -86,3 +86,21 @@ def test_generic_get_snippet_reads_response_when_served_that_way() -> None:
         response = requests.get(url, params={'api_token': api_token})
         data = response.json()
         assert data['response'] == {"credits": 9}
+
+
+@pytest.mark.parametrize("endpoint", ["health-check", "credits"])
+def test_health_check_and_credits_snippets_when_served_under_response(endpoint: str) -> None:
+    emu = Emulator(clock=FakeClock(REFERENCE_DAY), payload_key="response")
+    emu.add_account("key", 9)
+    with emu.serve() as server:
+        api_token = "key"
+
+        def snippet() -> object:
+            url = f'{server.root_url}api/v1/{endpoint}'
+            response = requests.get(url, params={'api_token': api_token})
+            data = response.json()
+            return data['response']
+
+        data = snippet()
+    expected = {"health-check": {"timestamp": "2025-05-15T10:56:40.000000Z"}, "credits": {"credits": 9}}
+    assert data == expected[endpoint]
