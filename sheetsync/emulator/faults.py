@@ -57,6 +57,9 @@ class Faults:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(KINDS)}")
         if count < 1:
             raise ValueError("count must be at least 1")
+        if after_commit and kind not in ("500", "html"):
+            # "hang" and "reset_after_commit" always commit; a "429" never does.
+            raise ValueError(f"after_commit applies to '500' and 'html' faults, not {kind!r}")
         fault = Fault(kind=kind, seconds=seconds, status=status, after_commit=after_commit)
         with self._lock:
             self._queues.setdefault(endpoint.strip("/"), deque()).extend([fault] * count)

@@ -93,6 +93,13 @@ def test_unknown_fault_kind_is_refused(emu: Emulator) -> None:
         emu.faults.inject("task/store", "timeout")
 
 
+@pytest.mark.parametrize("kind", ["429", "hang", "reset_after_commit"])
+def test_after_commit_is_refused_where_it_would_be_ignored(emu: Emulator, kind: str) -> None:
+    with pytest.raises(ValueError, match="after_commit"):
+        emu.faults.inject("task/store", kind, after_commit=True)
+    assert emu.faults.pending() == 0
+
+
 def test_stopping_the_server_ends_a_hanging_answer_quickly(emu: Emulator) -> None:
     import time
 
