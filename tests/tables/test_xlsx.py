@@ -310,6 +310,20 @@ def test_the_save_keeps_permissions_and_leaves_no_temp_files(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.xlsx"]
 
 
+def test_the_save_renames_a_complete_new_file_into_place(tmp_path):
+    # Written in place, a crash halfway would leave a damaged workbook; renamed into place, a
+    # reader that opened the old file keeps seeing all of it.
+    path = make(tmp_path / "a.xlsx", [["title", "row_key"], ["x", "k"]])
+    before = path.read_bytes()
+    table = XlsxTable(path)
+    table.read()
+    with open(path, "rb") as held:
+        table.write(key_write(RowWrite("k", {"status": "s"}, 2)))
+        assert held.read() == before
+        assert os.fstat(held.fileno()).st_ino != path.stat().st_ino
+    assert openpyxl.load_workbook(path).active["C2"].value == "s"
+
+
 def test_formula_looking_text_is_stored_as_a_string_cell(tmp_path):
     path = make(tmp_path / "s.xlsx", [["title", "row_key"], ["x", "k"]])
     table = XlsxTable(path)
