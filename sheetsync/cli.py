@@ -657,11 +657,11 @@ def _demo_step(kind: str, value: Any) -> None:
             if first:
                 _out(f"  e.g. row {r['row']}: {r['status']}, {r['progress']}, {first[0]}")
     elif kind == "report":
-        from .demo import unfinished
+        from .demo import followed, unfinished
 
         value, now = value
-        done = sum(1 for o in value.rows if getattr(o, "task_id", "")) - len(unfinished(value))
-        total = sum(1 for o in value.rows if getattr(o, "task_id", ""))
+        total = len(followed(value))
+        done = total - len(unfinished(value))
         spent = getattr(value, "spent", 0) or 0
         _out(
             f"  {now:%a %d %b %H:%M} (emulated): {done}/{total} submitted rows finished"

@@ -73,14 +73,23 @@ class DemoResult:
         return self.reports[-1] if self.reports else None
 
 
+#: Outcomes of rows whose task this run follows. Other rows may still show a task id (a
+#: sandbox task in a live run, a copied row, a task missing from the account) that no
+#: refresh will move on, so waiting for them would never end.
+FOLLOWED = ("submitted", "adopt", "refresh")
+
+
+def followed(report: Any) -> list[Any]:
+    """Row outcomes whose task this run follows (submitted, adopted or refreshed)."""
+    return [o for o in report.rows if getattr(o, "task_id", "") and getattr(o, "action", "") in FOLLOWED]
+
+
 def unfinished(report: Any) -> list[Any]:
-    """Row outcomes with a task whose status is not final yet."""
+    """Followed row outcomes whose task's status is not final yet."""
     from .models import Status, parse_status
 
     waiting = []
-    for outcome in report.rows:
-        if not getattr(outcome, "task_id", ""):
-            continue
+    for outcome in followed(report):
         status = getattr(outcome, "status", None)
         if isinstance(status, str):
             try:

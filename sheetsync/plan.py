@@ -158,7 +158,10 @@ class Refresh(Action):
     task_id: str
     summary: models.TaskSummary | None
     fetch: bool
-    kind = "refresh"
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return "refresh" if self.summary is not None else "missing"
 
     @property
     def attention(self) -> bool:  # type: ignore[override]

@@ -35,6 +35,7 @@ class Harness:
 
     def sleep(self, seconds: float) -> None:
         # Time passes for the emulator instead of for the test.
+        assert len(self.slept) < 200, "still waiting after 200 sleeps: a loop that never ends"
         self.slept.append(seconds)
         self.clock.advance(seconds)
 

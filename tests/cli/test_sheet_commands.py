@@ -154,6 +154,16 @@ def test_pull_without_terminal_still_refreshes_and_watch_runs_until_done(harness
     assert any(results[r].startswith("http") for r in VALID_ROWS)
 
 
+def test_watch_after_a_sandbox_run_ends_although_live_rows_wait_for_credits(harness, demo_sheet):
+    harness.invoke("sync", str(demo_sheet), "--sandbox")  # sandbox tasks, still queued
+    # A live run with no credit to spare: the rows wait, still showing their sandbox tasks,
+    # which a live run does not follow, so --watch has nothing to wait for.
+    result, doc = harness.json("sync", str(demo_sheet), "--yes", "--max-credits", "0", "--watch")
+    assert result.exit_code == ExitCode.ATTENTION
+    assert doc.get("runs", 1) == 1 and harness.slept == []
+    assert {r["action"] for r in doc["rows"] if r["row"] in VALID_ROWS} == {"wait"}
+
+
 def test_a_sheet_that_is_not_a_spreadsheet_is_a_usage_error(harness, tmp_path):
     result = harness.invoke("validate", str(tmp_path / "notes.txt"))
     assert result.exit_code == ExitCode.USAGE

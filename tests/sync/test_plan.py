@@ -211,7 +211,7 @@ def test_refresh_fetches_details_only_when_something_changed(seen_updated, sheet
 def test_a_task_missing_from_the_account_is_reported_in_the_row():
     r = rows(row(1, key="ss-aaaaaaaa", task_id="gone", mode="live", status="Queued"))
     action = build(r, []).actions[0]
-    assert action.kind == "refresh" and not action.fetch and action.attention
+    assert action.kind == "missing" and not action.fetch and action.attention
     assert "gone" in action.note
 
 
