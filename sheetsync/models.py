@@ -66,11 +66,6 @@ def parse_timestamp(raw: str | None) -> dt.datetime | None:
     return value.astimezone(dt.timezone.utc)
 
 
-def format_timestamp(value: dt.datetime) -> str:
-    """Render a timestamp the way the API's examples do (`2025-05-15T10:56:40.000000Z`)."""
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 @dataclass(frozen=True)
 class Site:
     """One target website of the catalogue (`task/sites`)."""

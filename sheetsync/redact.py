@@ -7,7 +7,6 @@ exception messages and DEBUG log lines. Everything here is pure except `install_
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from urllib.parse import quote, quote_plus
@@ -31,12 +30,8 @@ class Secret:
         self._value = value
 
     def reveal(self) -> str:
+        """The token itself, for the one place that sends it."""
         return self._value
-
-    @property
-    def fingerprint(self) -> str:
-        """A stable hash to key registries by, so no registry ever holds the token itself."""
-        return hashlib.sha256(self._value.encode("utf-8")).hexdigest()
 
     def __repr__(self) -> str:
         return f"Secret({PLACEHOLDER})"
