@@ -191,6 +191,7 @@ def _timestamp(value: Any) -> dt.datetime | None:
 
 
 def parse_health(body: Mapping[str, Any]) -> models.Health:
+    """health-check: `timestamp` on top (or inside the payload)."""
     data = payload(body)
     raw = body.get("timestamp")
     if raw is None and isinstance(data, Mapping):
@@ -199,6 +200,7 @@ def parse_health(body: Mapping[str, Any]) -> models.Health:
 
 
 def parse_credits(body: Mapping[str, Any]) -> int:
+    """credits: `credits` on top, inside the payload, or the payload itself."""
     if "credits" in body:
         return _to_int(body["credits"], "credits")
     data = payload(body)
@@ -208,6 +210,7 @@ def parse_credits(body: Mapping[str, Any]) -> int:
 
 
 def parse_site(raw: Mapping[str, Any]) -> models.Site:
+    """One task/sites entry; numbers may come as strings, `status` 1 means enabled."""
     return models.Site(
         id=_to_int(raw["id"], "site id"),
         url=str(raw.get("url") or ""),
@@ -220,6 +223,7 @@ def parse_site(raw: Mapping[str, Any]) -> models.Site:
 
 
 def parse_sites(body: Mapping[str, Any]) -> models.Catalogue:
+    """task/sites: the whole catalogue."""
     data = payload(body)
     if not isinstance(data, list):
         raise ValueError("the site list is missing")
@@ -242,10 +246,12 @@ def _summary_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def parse_task_summary(raw: Mapping[str, Any]) -> models.TaskSummary:
+    """One entry of the task list."""
     return models.TaskSummary(**_summary_fields(raw))
 
 
 def parse_placement(raw: Mapping[str, Any]) -> models.Placement:
+    """One task x site row of task/show's `sites`."""
     return models.Placement(
         site_id=_to_int(raw["backlink_website_id"], "backlink_website_id"),
         status=models.parse_status(raw["status"]),
@@ -263,6 +269,7 @@ def _urls(value: Any) -> tuple[str, ...]:
 
 
 def parse_task(body: Mapping[str, Any]) -> models.Task:
+    """task/show: the task with its article and placements."""
     data = payload(body)
     if not isinstance(data, Mapping):
         raise ValueError("the task object is missing")
@@ -279,6 +286,7 @@ def parse_task(body: Mapping[str, Any]) -> models.Task:
 
 
 def parse_task_list(body: Mapping[str, Any]) -> list[models.TaskSummary]:
+    """tasks: every task of the token."""
     data = payload(body)
     if not isinstance(data, list):
         raise ValueError("the task list is missing")
