@@ -62,7 +62,7 @@ def invalid(message: str, errors: Mapping[str, list[str] | str]) -> Answer:
     return Answer(422, {"success": False, "message": message, "errors": dict(errors)})
 
 
-def not_found(what: str = "Task not found.") -> Answer:
+def not_found(what: str = "Task not found") -> Answer:
     return Answer(404, {"success": False, "message": what, "errors": {"id": what}})
 
 
