@@ -410,7 +410,10 @@ def build(
     for r in rows:
         key = r.key.strip()
         task_id = r.task_id.strip()
-        row_mode = r.mode.strip().lower()
+        # The task's own marker says which mode it was created in; the mode cell is only a
+        # fallback (a person may clear or retype it).
+        listed = parse_marker(by_id[task_id].name) if task_id in by_id else None
+        row_mode = (SANDBOX if listed[1] else LIVE) if listed else r.mode.strip().lower()
 
         if key and first_row_of_key[key] != r.row:
             actions.append(

@@ -129,6 +129,14 @@ def test_live_run_replaces_a_sandbox_task_but_a_sandbox_run_keeps_a_live_one():
     assert [a.kind for a in build(live, remote, sandbox=True).actions] == ["refresh"]
 
 
+@pytest.mark.parametrize("cell", ["", "live"])
+def test_a_sandbox_task_counts_as_sandbox_whatever_the_mode_cell_says(cell):
+    r = rows(row(1, key="ss-aaaaaaaa", task_id="t1", mode=cell, status="Published"))
+    remote = [summary("t1", "A ss-aaaaaaaa.sandbox", Status.PUBLISHED)]
+    assert [a.kind for a in build(r, remote).actions] == ["submit"]
+    assert [a.kind for a in build(r, remote, sandbox=True).actions] == ["refresh"]
+
+
 def test_an_intent_the_server_never_received_is_sent_again():
     r = rows(row(1, key="ss-aaaaaaaa"))
     journal = Snapshot({("ss-aaaaaaaa", "live"): Entry("ss-aaaaaaaa", "live", "unknown")}, {}, {})
