@@ -5,16 +5,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import random
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
-
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from sheetsync.client import Client
 from sheetsync.emulator import Emulator, FakeClock
-from sheetsync.emulator.wsgi import EmulatorApp
 from sheetsync.models import NewTask
 
 START = dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.timezone.utc)
@@ -44,37 +39,13 @@ class Rig:
         return Client(kw.pop("token", self.token), kw.pop("base_url", self.base_url), **kw)
 
 
-class _Silent(WSGIRequestHandler):
-    def log(self, *args: Any) -> None:  # request lines carry the token; tests log nothing
-        pass
-
-
-@contextlib.contextmanager
-def serve_quickly(emu: Emulator) -> Iterator[str]:
-    """Serve the emulator's WSGI app like `Emulator.serve`, but stop in milliseconds.
-
-    `Emulator.serve` polls for shutdown every 0.5 s, which would dominate these tests.
-    """
-    server = make_server("127.0.0.1", 0, EmulatorApp(emu), threaded=True, request_handler=_Silent)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    emu.root_url = f"http://127.0.0.1:{server.server_port}/"
-    try:
-        yield f"{emu.root_url}api/v1/"
-    finally:
-        emu.faults.stopping.set()  # ends answers held back by a "hang" fault
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
 @contextlib.contextmanager
 def emulated(token: str, credits: int = 100, **options) -> Iterator[Rig]:
     clock = FakeClock(start=START)
     emu = Emulator(db=":memory:", clock=clock, seed=1, **options)
     emu.add_account(token, credits)
-    with serve_quickly(emu) as base_url:
-        yield Rig(emu, clock, base_url, token, [])
+    with emu.serve() as server:
+        yield Rig(emu, clock, server.base_url, token, [])
 
 
 def new_task(marker: str = "k7f3", *, sites: tuple[int, ...] = (372, 373, 374), sandbox: bool = False,

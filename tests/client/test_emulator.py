@@ -231,15 +231,3 @@ def test_threads_share_the_window(token):
         assert errors == []
         assert rig.clock.now() - START >= dt.timedelta(seconds=60)
 
-
-def test_through_the_emulators_own_server(token):
-    from sheetsync.emulator import Emulator, FakeClock
-
-    from .emulated import Rig
-
-    clock = FakeClock(start=START)
-    emu = Emulator(db=":memory:", clock=clock, seed=1)
-    emu.add_account(token, 3)
-    with emu.serve(host="127.0.0.1", port=0) as server:
-        client = Rig(emu, clock, server.base_url, token, []).client()
-        assert client.credits() == 3
