@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from sheetsync.workflow import Options
+
 from .helpers import TOKEN, World, assert_exactly_once, backend_handle, column, sheet
+from .tables import DyingTable, Killed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -93,3 +96,25 @@ def test_sigkill_at_each_step_then_rerun(crashed, step):
     adopted = [r for r in report.rows if r.action == "adopt"]
     assert len(adopted) == posts_before_rerun - ids_before
     assert sum(1 for r in report.rows if r.action == "submitted") == 30 - posts_before_rerun
+
+
+@pytest.mark.parametrize("step", [step for step, _ in CRASHES])
+def test_a_google_sheet_sync_dying_at_each_step_then_rerun(world, tmp_path, step):
+    """The same matrix on the Sheets backend, the death simulated in process."""
+    backend = backend_handle("gsheets", tmp_path)
+    backend.seed(sheet(30, targets="372"))
+    table = DyingTable(backend.open(), step, dict(CRASHES)[step])
+    with pytest.raises(Killed):
+        world.run(
+            table, "push", checkpoint=table.checkpoint,
+            options=Options(batch_size=7, lock_folder=tmp_path / "locks"),
+        )  # fmt: skip
+    before = backend.values()
+    ids_before = sum(1 for i in column(before, "task_id") if i) if "task_id" in before[0] else 0
+    assert (world.store_posts(), ids_before) == AT_DEATH[step]
+    assert all(column(before, "row_key"))
+
+    world.journals.pop().close()  # the dead process's connection
+    world.run(backend.open(), "sync")
+    assert_exactly_once(world, backend.values())
+    assert world.store_posts() == 30 and world.emu.credits(TOKEN) == 1000 - 30
