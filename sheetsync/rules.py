@@ -234,16 +234,17 @@ def _check_schedule(check: _Checker, today: dt.date) -> None:
             )
     elif start is not None and check.wants(C.SCHEDULE_FROM) and check.wants(C.SCHEDULE_TILL):
         # Without a till the API publishes by from + 1 day, which must fit between today and
-        # one month ahead like any till.
-        default_till = start + dt.timedelta(days=1)
-        if default_till < today:
+        # one month ahead like any till. Compared without adding a day to `start`, so that a
+        # from on the calendar's last day is refused rather than overflowing.
+        if (today - start).days > 1:
+            default_till = start + dt.timedelta(days=1)
             check.add(
                 C.SCHEDULE_FROM,
                 f"Schedule from ({start}) is in the past, "
                 f"so the default end ({default_till}) is too; "
                 f"set it to {today} or later, or fill in schedule till.",
             )
-        elif default_till > latest:
+        elif start >= latest:
             check.add(
                 C.SCHEDULE_FROM,
                 f"Schedule from ({start}) is too far ahead: publishing must end by {latest}, "

@@ -228,6 +228,13 @@ def test_schedules_accepted(start, end):
         (dt.date(2025, 5, 1), None, "schedule_from",
          "Schedule from (2025-05-01) is in the past, so the default end (2025-05-02) is too; "
          "set it to 2025-05-18 or later, or fill in schedule till."),
+        # The calendar's ends, as typed or pasted: still a plain refusal.
+        (dt.date.max, None, "schedule_from",
+         "Schedule from (9999-12-31) is too far ahead: publishing must end by 2025-06-18, "
+         "one month from today; pick 2025-06-17 or earlier."),
+        (dt.date.min, None, "schedule_from",
+         "Schedule from (0001-01-01) is in the past, so the default end (0001-01-02) is too; "
+         "set it to 2025-05-18 or later, or fill in schedule till."),
     ],
 )  # fmt: skip
 def test_schedules_rejected(start, end, column, message):
