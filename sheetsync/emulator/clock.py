@@ -15,21 +15,17 @@ class Clock(Protocol):
 
 
 class RealClock:
-    """Wall-clock time; `speed` > 1 makes emulated time run faster from the moment of creation."""
+    """Wall-clock time, optionally starting from `start` (`ScaledClock` does the acceleration)."""
 
-    def __init__(self, speed: float = 1.0, *, start: dt.datetime | None = None):
-        if speed <= 0:
-            raise ValueError("speed must be positive")
-        self.speed = speed
+    def __init__(self, *, start: dt.datetime | None = None):
         self._anchor_real = time.monotonic()
         self._anchor_now = start or dt.datetime.now(dt.timezone.utc)
 
     def now(self) -> dt.datetime:
-        elapsed = (time.monotonic() - self._anchor_real) * self.speed
-        return self._anchor_now + dt.timedelta(seconds=elapsed)
+        return self._anchor_now + dt.timedelta(seconds=time.monotonic() - self._anchor_real)
 
     def __repr__(self) -> str:
-        return f"RealClock(speed={self.speed})"
+        return "RealClock()"
 
 
 class FakeClock:
