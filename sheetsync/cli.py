@@ -661,10 +661,10 @@ def _demo_step(kind: str, value: Any) -> None:
 
         value, now = value
         total = len(followed(value))
-        done = total - len(unfinished(value))
+        finished = total - len(unfinished(value))
         spent = getattr(value, "spent", 0) or 0
         _out(
-            f"  {now:%a %d %b %H:%M} (emulated): {done}/{total} submitted rows finished"
+            f"  {now:%a %d %b %H:%M} (emulated): {finished}/{total} submitted rows finished"
             + (f"; {spent} credit(s) spent" if spent else "")
         )
 
