@@ -436,6 +436,13 @@ class GoogleSheetTable(Table):
             "share the sheet as Editor with the Google account sheetsync signs in as"
         )
         sheet = f"spreadsheet {self.spreadsheet_id}"
+        if status == 403 and ("has not been used" in message or "disabled" in message):
+            # A new Cloud project's service account: sharing the sheet would not help.
+            return TableError(
+                f"The Google Sheets API is not enabled in the Google Cloud project of these "
+                f"credentials; enable it in the Cloud console (APIs & Services, Google Sheets API), "
+                f"wait a few minutes, and run again. Google said: {message[:300]}"
+            )
         if status == 403:
             return TableError(f"Google Sheets refused access to {sheet}: {share}, then run again.")
         if status == 404:

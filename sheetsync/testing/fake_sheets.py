@@ -691,7 +691,7 @@ class FakeSheets:
         self.spreadsheets: dict[str, Spreadsheet] = {}
         self.counts: Counter[str] = Counter()
         self.log: list[Request] = []
-        self._failures: list[int] = []
+        self._failures: list[tuple[int, str]] = []
         self._hooks: list[tuple[str | None, Callable[..., Any]]] = []
         self._lock = threading.RLock()
         self._random = random.Random(seed)
@@ -725,9 +725,12 @@ class FakeSheets:
         return sheet
 
     # -- test controls
-    def fail_next(self, n: int = 1, status: int = 429) -> None:
-        """Answer the next `n` requests with `status` (429, 500, 503, ...) instead of serving them."""
-        self._failures.extend([status] * n)
+    def fail_next(self, n: int = 1, status: int = 429, message: str | None = None) -> None:
+        """Answer the next `n` requests with `status` (429, 500, 503, ...) instead of serving them.
+
+        `message` replaces Google's usual words for that status in the error body.
+        """
+        self._failures.extend([(status, message or _FAILURE_MESSAGE.get(status, "Error"))] * n)
 
     def on_next_request(self, action: Callable[..., Any], kind: str | None = None) -> None:
         """Run `action()` (or `action(request)`) just before the next request (of `kind`) is served."""
@@ -786,8 +789,8 @@ class FakeSheets:
                 self._hooks.remove(hook)
                 _call_hook(hook[1], request)
             if self._failures:
-                status = self._failures.pop(0)
-                return status, ApiFault(status, _FAILURE_MESSAGE.get(status, "Error")).body()
+                status, message = self._failures.pop(0)
+                return status, ApiFault(status, message).body()
             try:
                 return 200, route(query, payload)
             except ApiFault as fault:

@@ -328,6 +328,17 @@ def test_unshared_or_missing_sheets_name_the_account_to_share_with(fake, book, o
         open_sheet("x" * 30, credentials=str(key)).read()
 
 
+def test_a_disabled_sheets_api_says_to_enable_it_not_to_share_the_sheet(fake, book, open_sheet):
+    fake.fail_next(1, status=403, message=(
+        "Google Sheets API has not been used in project 123456 before or it is disabled. Enable it "
+        "by visiting https://console.developers.google.com/apis/api/sheets.googleapis.com/overview"
+        "?project=123456 then retry."
+    ))
+    with pytest.raises(TableError, match="Sheets API is not enabled .* project 123456") as caught:
+        open_sheet().read()
+    assert "share the sheet" not in str(caught.value) and "\n" not in str(caught.value)
+
+
 def test_no_credentials_is_a_config_error_saying_how_to_provide_them(book, tmp_path):
     with pytest.raises(ConfigError, match="--credentials .* GOOGLE_APPLICATION_CREDENTIALS"):
         open_google_sheet(book, env={}, gspread_dir=tmp_path)
