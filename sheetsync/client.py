@@ -183,11 +183,17 @@ def _to_flag(value: Any) -> bool:
 
 
 def _timestamp(value: Any) -> dt.datetime | None:
+    epoch: float | None = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return dt.datetime.fromtimestamp(value, tz=dt.timezone.utc)
-    if isinstance(value, str) and value.strip().isdigit():
-        return dt.datetime.fromtimestamp(int(value), tz=dt.timezone.utc)
-    return models.parse_timestamp(value)
+        epoch = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        epoch = int(value)
+    if epoch is None:
+        return models.parse_timestamp(value)
+    try:
+        return dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc)
+    except (OverflowError, OSError):
+        raise ValueError(f"timestamp {value!r} is out of range") from None
 
 
 def parse_health(body: Mapping[str, Any]) -> models.Health:

@@ -252,6 +252,13 @@ def test_html_answer_to_a_read_is_unexpected(api, make_client):
         make_client().tasks()
 
 
+@pytest.mark.parametrize("stamp", [1e20, "99999999999999999999", "15 May 2025"])
+def test_a_timestamp_out_of_range_or_shape_is_an_unexpected_answer(api, make_client, stamp):
+    api.script("health-check", Reply(200, {"success": True, "timestamp": stamp}))
+    with pytest.raises(UnexpectedResponseError, match="health-check"):
+        make_client().health()
+
+
 def test_unknown_status_word_is_an_unexpected_answer(api, make_client):
     api.script("tasks", Reply(200, {"success": True, "message": [{**TASK, "status": "exploded"}]}))
     with pytest.raises(UnexpectedResponseError, match="exploded"):
