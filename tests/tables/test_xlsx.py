@@ -277,6 +277,12 @@ def test_open_table_opens_xlsx_paths(tmp_path):
     assert table.display_name == "o.xlsx" and str(path.resolve()) in table.identity
 
 
+@pytest.mark.parametrize("spec", ["articles.csv", "articles.xls", "articles", "https://example.com/sheet"])
+def test_open_table_refuses_anything_else_and_shows_what_to_pass(spec):
+    with pytest.raises(TableError, match="neither an .xlsx/.xlsm file nor a Google Sheets URL or key; pass"):
+        open_table(spec)
+
+
 @pytest.mark.parametrize("lock", ["~$busy.xlsx", ".~lock.busy.xlsx#"])
 def test_a_lock_file_means_someone_has_it_open(tmp_path, lock):
     path = make(tmp_path / "busy.xlsx", [["title"], ["x"]])
