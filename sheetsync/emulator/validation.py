@@ -196,7 +196,7 @@ def _target_ids(
         return []
     items = _list(raw)
     ids: list[int] = []
-    for item in items or []:
+    for item in [raw] if items is None else items:  # neither a string nor an array: refused
         if isinstance(item, bool) or not re.fullmatch(r"\d+", str(item)):
             errors.setdefault(field, []).append(
                 f"The {field} must be a comma-separated list of integers."

@@ -93,6 +93,8 @@ def test_article_urls_as_json_array() -> None:
 @pytest.mark.parametrize(("ids", "message"), [
     ("388, 3.5", "The target_website_ids must be a comma-separated list of integers."),
     ([388, True], "The target_website_ids must be a comma-separated list of integers."),
+    (388.0, "The target_website_ids must be a comma-separated list of integers."),
+    ({"id": 388}, "The target_website_ids must be a comma-separated list of integers."),
     ("388, 999", "The selected target_website_ids 999 is invalid."),
     ("388, 388", "The target_website_ids field has a duplicate value: 388."),
     (f"388, {min(DISABLED_IDS)}", f"The selected target_website_ids {min(DISABLED_IDS)} is disabled."),
