@@ -410,6 +410,7 @@ class GoogleSheetTable(Table):
 
     def _call(self, what: str, send: Callable[[], Any], *, retry_5xx: bool = True) -> Any:
         import gspread
+        from google.auth import exceptions as auth_errors
 
         attempt = 0
         while True:
@@ -420,7 +421,17 @@ class GoogleSheetTable(Table):
                 retryable = status == 429 or (status >= 500 and retry_5xx)
                 if not retryable or attempt + 1 >= self.retry.attempts:
                     raise self._error(what, status, exc, attempt + 1) from None
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except auth_errors.RefreshError as exc:
+                # A saved sign-in expires or is revoked (after 7 days while the OAuth app is in
+                # testing); a service-account key can be deleted. Asking again will not help.
+                reason = " ".join(str(exc.args[0] if exc.args else exc).split())[:120]
+                raise TableError(
+                    f"Google refused the credentials when asked to {what} {self.display_name} "
+                    f"({reason}); for your own sign-in, delete authorized_user.json in the gspread "
+                    "folder and run again to sign in afresh; for a service account, create a new "
+                    "key and pass it with --credentials."
+                ) from None
+            except (requests.ConnectionError, requests.Timeout, auth_errors.TransportError) as exc:
                 if not retry_5xx or attempt + 1 >= self.retry.attempts:
                     raise TableError(
                         f"Could not reach Google Sheets to {what} {self.display_name} "
@@ -652,7 +663,7 @@ def _authorize(path: Path | None, info: dict[str, Any] | None, gspread_dir: Any)
                 f"{path} is neither a service-account key nor an OAuth client file; download a "
                 "service-account JSON key from the Google Cloud console and pass it with --credentials."
             )
-        folder = Path(gspread_dir).expanduser() if gspread_dir else Path("~/.config/gspread").expanduser()
+        folder = Path(gspread_dir).expanduser() if gspread_dir else gspread.auth.DEFAULT_CONFIG_DIR
         if (folder / "authorized_user.json").exists() or (folder / "credentials.json").exists():
             return gspread.oauth(
                 credentials_filename=folder / "credentials.json",

@@ -7,6 +7,8 @@ import json
 
 import pytest
 import requests
+from google.auth.credentials import Credentials
+from google.auth.exceptions import RefreshError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -337,6 +339,25 @@ def test_a_disabled_sheets_api_says_to_enable_it_not_to_share_the_sheet(fake, bo
     with pytest.raises(TableError, match="Sheets API is not enabled .* project 123456") as caught:
         open_sheet().read()
     assert "share the sheet" not in str(caught.value) and "\n" not in str(caught.value)
+
+
+class Revoked(Credentials):
+    """Credentials whose refresh Google refuses, as for an expired or revoked sign-in."""
+
+    def refresh(self, request):
+        raise RefreshError("invalid_grant: Token has been expired or revoked.", {"error": "invalid_grant"})
+
+
+def test_an_expired_or_revoked_sign_in_says_how_to_sign_in_again(fake, book, sleeps):
+    import gspread
+    from google.auth.transport.requests import AuthorizedSession
+
+    credentials = Revoked()
+    client = gspread.Client(credentials, session=fake.mount(AuthorizedSession(credentials)))
+    table = open_google_sheet(book, client=client, retry=RetryPolicy(sleep=sleeps))
+    with pytest.raises(TableError, match="expired or revoked.*delete authorized_user.json") as caught:
+        table.read()
+    assert "\n" not in str(caught.value) and sleeps == [] and fake.total == 0
 
 
 def test_no_credentials_is_a_config_error_saying_how_to_provide_them(book, tmp_path):
