@@ -449,7 +449,8 @@ def refresh(ctx: Context, plan: Plan) -> None:
     for i, (a, task_id, summary) in enumerate(targets):
         ctx.progress(ProgressEvent("pull", i, len(targets), a.row.row, "refreshing"))
         if stop:
-            break
+            _not_refreshed(ctx, a, stop)
+            continue
         try:
             task = ctx.client.task(task_id)
         except errors.BadTokenError:
@@ -463,8 +464,10 @@ def refresh(ctx: Context, plan: Plan) -> None:
             ctx.writer.stage(a.row, a.key, a.by_position, {C.NOTES: note})
             continue
         except errors.ApiError as exc:
-            stop = f"Could not refresh task {task_id}: {_one_line(exc)}; run sync again later."
-            ctx.notes.append(stop)
+            failure = f"Could not refresh task {task_id}: {_one_line(exc)}; run sync again later."
+            ctx.notes.append(failure)
+            _not_refreshed(ctx, a, failure)
+            stop = f"Not refreshed: BacklinkBase failed on task {task_id} in this run; run sync again later."
             continue
         ctx.fetched[task_id] = task
         values = task_values(task)
@@ -484,6 +487,13 @@ def refresh(ctx: Context, plan: Plan) -> None:
         seen.append(Seen(task_id, updated, str((summary or task).status), task.placements))
     ctx.journal.remember_seen(ctx.sheet, seen)
     ctx.progress(ProgressEvent("pull", len(targets), len(targets), None, "refreshed"))
+
+
+def _not_refreshed(ctx: Context, a: Action, why: str) -> None:
+    """The row keeps an older status this run; a cron job hears of it through the exit code."""
+    outcome = ctx.outcomes[a.row.row]
+    outcome.attention = True
+    outcome.message = why
 
 
 def _mode_of(task: models.TaskSummary) -> str:

@@ -15,6 +15,17 @@ from sheetsync.workflow import Options, run
 from .helpers import TOKEN, article, column, sheet
 
 
+def test_a_refresh_that_fails_says_so_in_the_exit_code(world, backend):
+    backend.seed(sheet(3))
+    world.run(backend.open(), "push")
+    world.clock.advance(3 * 24 * 3600)
+    world.emu.faults.inject("task/show", "500", count=10)
+    report = world.run(backend.open(), "pull")
+    assert report.exit_code == 1
+    assert all(r.attention and r.message.endswith("run sync again later.") for r in report.rows)
+    assert any("Could not refresh task" in n for n in report.notes)
+
+
 def test_pull_follows_tasks_until_published_and_fills_the_placements_tab(world, backend):
     backend.seed(sheet(3))
     world.run(backend.open(), "push")
