@@ -98,6 +98,8 @@ class Tab:
 
 @dataclass(frozen=True)
 class WriteBack:
+    """One write: the rows' values, the headers of the key and anchor columns, an optional tab."""
+
     key_column: str
     anchor_column: str
     rows: tuple[RowWrite, ...] = ()
@@ -106,6 +108,8 @@ class WriteBack:
 
 @dataclass(frozen=True)
 class Lost:
+    """A row that was not written, and why (its key vanished, was copied, or its row moved)."""
+
     key: str
     read_row: int
     why: str
@@ -113,6 +117,8 @@ class Lost:
 
 @dataclass(frozen=True)
 class WriteResult:
+    """What a write did: the keys written, the rows lost, and notes for the user."""
+
     written: tuple[str, ...] = ()
     lost: tuple[Lost, ...] = ()
     notes: tuple[str, ...] = ()
@@ -132,6 +138,8 @@ class Columns:
 
 @dataclass(frozen=True)
 class CellWrite:
+    """One plain-text value for one cell."""
+
     row: int  # 1-based sheet row
     col: int  # 1-based sheet column
     value: str
@@ -148,7 +156,7 @@ class Placement:
 
 @functools.lru_cache(maxsize=4096)
 def header_key(text: str) -> str:
-    """Header text compared the way people mean it: case, spaces and `_` ignored."""
+    """Header text compared the way people mean it: case, spaces, `_` and `-` ignored."""
     return "".join(ch for ch in str(text).lower() if ch not in " _\t\n-")
 
 
@@ -277,10 +285,11 @@ class Table(abc.ABC):
 
 def check_unique_headers(header: Sequence[str], wanted: Sequence[str]) -> None:
     """Raise TableError when one of `wanted` appears twice (after `header_key`)."""
+    keys = {header_key(w) for w in wanted}
     seen: dict[str, int] = {}
     for i, h in enumerate(header):
         k = header_key(h)
-        if k in {header_key(w) for w in wanted}:
+        if k in keys:
             if k in seen:
                 raise TableError(
                     f"The header {h!r} appears twice (columns {seen[k]} and {i + 1}); "

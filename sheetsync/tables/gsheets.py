@@ -99,6 +99,7 @@ def _a1_extent(a1: str) -> tuple[int, int]:
 
 
 def quote_title(title: str) -> str:
+    """A tab title quoted for an A1 range: `It's` -> `'It''s'`."""
     return "'" + title.replace("'", "''") + "'"
 
 
