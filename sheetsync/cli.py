@@ -362,6 +362,10 @@ def _progress_reporter(
     tasks: dict[str, Any] = {}
 
     def update(event: Any) -> None:
+        # The bar starts with the first step, after any confirmation: a live display would
+        # capture the prompt and read its "[y/N]" as markup.
+        if not bars.live.is_started:
+            bars.start()
         stage, done, total = str(event.stage), int(event.done), int(event.total)
         if stage not in tasks:
             tasks[stage] = bars.add_task(stage, total=total, eta="")
@@ -370,8 +374,11 @@ def _progress_reporter(
         eta = render.eta_seconds(done, total, bars.tasks[task_id].time_remaining, rate_limit)
         bars.update(task_id, eta=f"{total - done} to go, ETA {eta:.0f} s" if done < total else "done")
 
-    with bars:
+    try:
         yield update
+    finally:
+        if bars.live.is_started:
+            bars.stop()
 
 
 def open_sheet(sheet: str, worksheet: str | None, credentials: str | None, env: Mapping[str, str]) -> Table:

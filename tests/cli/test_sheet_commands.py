@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from openpyxl import load_workbook
 
@@ -196,7 +197,10 @@ def test_progress_bar_shows_rows_left_and_an_eta_held_to_the_rate_limit():
         assert quiet is None  # not a terminal: no progress output at all
     screen = io.StringIO()
     console = Console(file=screen, force_terminal=True, width=100)
+    stderr = sys.stderr
     with _progress_reporter(True, 60, console=console) as update:
+        # Nothing is live before the first step, so a confirmation prompt is printed as is.
+        assert sys.stderr is stderr and screen.getvalue() == ""
         update(ProgressEvent(stage="push", done=0, total=120))
         update(ProgressEvent(stage="push", done=60, total=120))
     # 60 rows left at 60 requests a minute: at least a minute, however fast the first ones went.
