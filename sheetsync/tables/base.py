@@ -247,6 +247,8 @@ class Table(abc.ABC):
 
     def write(self, writeback: WriteBack) -> WriteResult:
         """Write values back to the rows they belong to, in one batched request."""
+        if not writeback.rows and writeback.tab is None:
+            return WriteResult()  # nothing to place: not even the re-read is needed
         current = self._reread(writeback.key_column, writeback.anchor_column)
         # Two columns with one of our names: either could be the one a person reads, so
         # nothing is written until the header is made unambiguous.

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from sheetsync.errors import ConfigError, TableError
 from sheetsync.tables import open_table
-from sheetsync.tables.base import RowWrite, Tab, Unreadable, WriteBack
+from sheetsync.tables.base import RowWrite, Tab, Unreadable, WriteBack, WriteResult
 from sheetsync.tables.gsheets import CELL_LIMIT, RetryPolicy, _value, open_google_sheet, parse_spec
 from sheetsync.testing.fake_sheets import FakeSheets
 
@@ -85,6 +85,15 @@ def test_a_read_and_write_back_cycle_costs_three_requests_whatever_the_rows(fake
         assert [d["range"] for d in fake.log[-1].body["data"]] == [f"'Articles'!D2:D{n + 1}"]
     assert len(grid.rows) == n
     assert all(row[3] == "Published" for row in fake.sheet(book, "Articles").values()[1:])
+
+
+def test_a_write_with_nothing_to_write_sends_no_request(fake, book, open_sheet):
+    seed(fake, book, [HEADER, ["Alpha", "a", "k0"]])
+    table = open_sheet()
+    table.read()
+    fake.reset_counts()
+    assert table.write(WriteBack("row_key", "title")) == WriteResult()
+    assert fake.total == 0
 
 
 def test_growing_the_grid_and_creating_the_tab_cost_one_extra_request_only_the_first_time(fake, book, open_sheet):
