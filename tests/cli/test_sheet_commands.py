@@ -213,3 +213,13 @@ def test_push_without_terminal_refuses_and_json_says_what_was_refused(harness, d
     assert doc["refused_to_spend"] == 8 and doc["spent"] == 0
     assert "statuses were still refreshed" not in result.stderr
     assert harness.emulator.task_rows(harness.token) == []
+
+
+def test_pull_json_is_one_document_with_the_rows(harness, demo_sheet):
+    harness.invoke("push", str(demo_sheet), "--yes")
+    result, doc = harness.json("pull", str(demo_sheet))
+    assert result.exit_code == doc["exit_code"] == ExitCode.ATTENTION
+    assert doc["mode"] == "pull" and doc["spent"] == 0
+    followed = {r["row"] for r in doc["rows"] if r["task_id"] and r["action"] == "refresh"}
+    assert followed == set(VALID_ROWS)
+    assert_no_canary(result)
