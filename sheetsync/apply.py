@@ -100,6 +100,7 @@ def progress_text(placements: Sequence[models.Placement]) -> str:
 
 
 def failure_note(placements: Sequence[models.Placement]) -> str:
+    """The notes text for failed placements, or "" when none failed."""
     failed = [p.site_id for p in placements if p.status is models.Status.FAILED]
     if not failed:
         return ""
@@ -545,6 +546,7 @@ def placements_tab(
 
 
 def tab_digest(tab: Tab) -> str:
+    """A digest of the tab's text, to skip rewriting a Placements tab that did not change."""
     h = hashlib.sha256()
     for line in (tab.header, *tab.rows):
         h.update("\x1f".join(line).encode("utf-8") + b"\x1e")

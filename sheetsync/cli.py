@@ -760,4 +760,5 @@ def emulator_command(
 
 
 def main() -> None:
+    """The `sheetsync` console script."""
     cli(obj=Runtime())

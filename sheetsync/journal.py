@@ -88,6 +88,7 @@ class Snapshot:
     state: Mapping[str, str]
 
     def by_fingerprint(self, fingerprint: str, mode: str) -> list[Entry]:
+        """Entries of `mode` whose row asked for exactly this content."""
         return [
             e for e in self.entries.values() if e.fingerprint == fingerprint and e.mode == mode
         ]
@@ -202,6 +203,7 @@ class Journal:
             )
 
     def set_state(self, sheet: str, name: str, value: str) -> None:
+        """Remember one named value for `sheet` (e.g. the Placements tab digest)."""
         self._db.execute(
             "INSERT INTO sheet_state (sheet, name, value) VALUES (?, ?, ?)"
             " ON CONFLICT (sheet, name) DO UPDATE SET value=excluded.value",

@@ -26,6 +26,7 @@ class SheetLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
+        """Take the lock or raise SheetBusyError naming the process that holds it."""
         self.folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -43,6 +44,7 @@ class SheetLock:
         self._fd = fd
 
     def release(self) -> None:
+        """Give the lock back (also done by the kernel when the process dies)."""
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)

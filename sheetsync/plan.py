@@ -55,6 +55,7 @@ def parse_marker(task_name: str) -> tuple[str, bool] | None:
 
 
 def run_mode(sandbox: bool) -> str:
+    """"sandbox" or "live": the mode a run submits and follows tasks in."""
     return SANDBOX if sandbox else LIVE
 
 
@@ -108,6 +109,8 @@ class Action:
 
 @dataclass(frozen=True)
 class Submit(Action):
+    """Send the row as a new task (`retry`: an earlier intent never reached the server)."""
+
     task: models.NewTask
     cost: int
     #: An earlier attempt left an intent that the server's task list does not show.
@@ -298,6 +301,7 @@ class Plan:
     notes: tuple[str, ...] = ()
 
     def of(self, kind: type[Action]) -> list[Any]:
+        """The actions of one kind, in sheet order."""
         return [a for a in self.actions if isinstance(a, kind)]
 
     @property
@@ -306,6 +310,7 @@ class Plan:
 
     @property
     def cost(self) -> int:
+        """Credits the planned submissions spend (0 in sandbox)."""
         return sum(a.cost for a in self.submits)
 
     @property
@@ -323,12 +328,14 @@ class Plan:
         return base + len(self.submits) + self.fetches
 
     def counts(self) -> dict[str, int]:
+        """How many rows get each kind of action."""
         out: dict[str, int] = {}
         for a in self.actions:
             out[a.kind] = out.get(a.kind, 0) + 1
         return out
 
     def to_dict(self) -> dict[str, Any]:
+        """The plan as plain JSON data (the `plan` key of every --json report)."""
         return {
             "mode": self.mode,
             "cost": self.cost,

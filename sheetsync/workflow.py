@@ -33,6 +33,8 @@ MODES = ("validate", "plan", "sync", "push", "pull")
 
 @dataclass(frozen=True)
 class Options:
+    """How a run behaves; the CLI fills this from flags and settings."""
+
     sandbox: bool = False
     max_credits: int | None = None
     write: bool = True
@@ -54,6 +56,7 @@ class Report:
 
     @property
     def exit_code(self) -> errors.ExitCode:
+        """1 when any row needs a person, else 0."""
         if any(r.attention for r in self.rows):
             return errors.ExitCode.ATTENTION
         return errors.ExitCode.OK
