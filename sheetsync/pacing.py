@@ -3,6 +3,10 @@
 The service allows 60 requests a minute per token and answers 429 beyond that. Every thread
 and every `Client` that uses the same token against the same base URL shares one sliding
 window, found in a module-level registry keyed by a hash of token and URL (never the token).
+
+The server counts requests when they arrive, the client when it sends them: a first request
+slowed by its TCP and TLS handshake arrives later than it left, so a window of exactly 60 s
+would let the 61st arrive inside the server's minute. Shared windows are a little longer.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import time
 from collections.abc import Callable
 
 WINDOW_SECONDS = 60.0
+# Slack for the difference between send and arrival times (see above).
+LATENCY_MARGIN = 1.0
 
 
 class SlidingWindowLimiter:
@@ -111,7 +117,9 @@ def shared_limiter(
     with _REGISTRY_LOCK:
         limiter = _REGISTRY.get(key)
         if limiter is None:
-            limiter = _REGISTRY[key] = SlidingWindowLimiter(limit, clock=clock, sleep=sleep)
+            limiter = _REGISTRY[key] = SlidingWindowLimiter(
+                limit, WINDOW_SECONDS + LATENCY_MARGIN, clock=clock, sleep=sleep
+            )
         else:
             limiter.tighten(limit)
         return limiter

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from sheetsync.client import make_session
 from sheetsync.emulator import ENABLED_IDS
 from sheetsync.errors import (
     BadTokenError,
@@ -183,7 +184,27 @@ def test_pacing_keeps_a_busy_client_under_the_server_limit(token):
             client.credits()
         assert ("GET", "credits") in rig.emu.request_log and len(rig.emu.request_log) == 130
         # No 429 was ever answered: every wait came from the client's own window.
-        assert sum(rig.sleeps) == pytest.approx(120.0, abs=1.0)
+        assert sum(rig.sleeps) == pytest.approx(2 * 61.0, abs=1.0)  # two windows of a minute + margin
+
+
+def test_pacing_leaves_room_for_a_first_request_that_arrives_late(token):
+    with emulated(token) as rig:
+        session = make_session()
+        send = session.request
+        late: list[bool] = []
+
+        def request(*args, **kw):
+            if not late:  # the first request's handshake: it reaches the server 0.5 s after leaving
+                late.append(True)
+                rig.clock.advance(0.5)
+            return send(*args, **kw)
+
+        session.request = request
+        client = rig.client(session=session)
+        for _ in range(61):
+            client.credits()
+        # The 61st arrived more than a minute after the first did: no 429, nothing resent.
+        assert rig.emu.request_log.count(("GET", "credits")) == 61
 
 
 def test_without_pacing_the_server_429_is_ridden_out_by_backoff(token):
