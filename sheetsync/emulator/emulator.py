@@ -119,6 +119,7 @@ class Emulator:
         self.store.close()
 
     def credits(self, token: str) -> int:
+        """An account's balance (KeyError when the token has no account)."""
         balance = self.store.credits(token_hash(token))
         if balance is None:
             raise KeyError("no account for this token")
@@ -130,6 +131,7 @@ class Emulator:
 
     @property
     def catalogue(self) -> tuple[Site, ...]:
+        """The site catalogue every account sees."""
         return SITES
 
     @property
@@ -139,6 +141,7 @@ class Emulator:
             return list(self._log)
 
     def clear_request_log(self) -> None:
+        """Forget the requests received so far."""
         with self._log_lock:
             self._log.clear()
 
@@ -189,6 +192,7 @@ class Emulator:
     # --- answering API calls --------------------------------------------------------------
 
     def record(self, method: str, endpoint: str) -> None:
+        """Add one API request to `request_log`."""
         with self._log_lock:
             self._log.append((method, endpoint))
 
