@@ -246,7 +246,8 @@ class XlsxTable(Table):
             if (self.path.parent / lock).exists():
                 raise SheetBusyError(
                     f"{name} looks open in {app} (found {lock} beside it); close the file in "
-                    f"{app} and run again, or pass --force if nobody has it open."
+                    f"{app} and run again, or, if nobody has it open, delete {lock} (a crash "
+                    "leaves it behind) and run again."
                 )
 
     # --- values ------------------------------------------------------------------------------

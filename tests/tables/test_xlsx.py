@@ -287,7 +287,7 @@ def test_open_table_refuses_anything_else_and_shows_what_to_pass(spec):
 def test_a_lock_file_means_someone_has_it_open(tmp_path, lock):
     path = make(tmp_path / "busy.xlsx", [["title"], ["x"]])
     (tmp_path / lock).write_text("someone")
-    with pytest.raises(SheetBusyError, match="close the file in .* or pass --force"):
+    with pytest.raises(SheetBusyError, match=f"close the file in .* if nobody has it open, delete {re.escape(lock)}"):
         XlsxTable(path).read()
     assert open_table(str(path), force=True).read().rows == (("x",),)
 
