@@ -202,7 +202,7 @@ def _target_ids(
                 f"The {field} must be a comma-separated list of integers."
             )
             return []
-        ids.append(int(item))
+        ids.append(int(str(item)))
     if not ids:
         errors.setdefault(field, []).append(f"The {field} field is required.")
         return []
