@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import socket
 import threading
 from types import TracebackType
@@ -11,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from ..redact import redact
 from .wsgi import EmulatorApp
 
 if TYPE_CHECKING:
     from .emulator import Emulator
 
 log = logging.getLogger("sheetsync.emulator")
-_TOKEN_IN_TEXT = re.compile(r"(api_token=)[^&\s\"']*")
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -29,7 +28,7 @@ class _QuietHandler(WSGIRequestHandler):
         log.debug("%s %s %s", getattr(self, "command", None) or "-", path or "-", code)
 
     def log(self, type: str, message: str, *args: Any) -> None:
-        text = _TOKEN_IN_TEXT.sub(r"\1<hidden>", message % args if args else message)
+        text = redact(message % args if args else message)
         log.log(logging.ERROR if type == "error" else logging.DEBUG, "%s", text)
 
 
