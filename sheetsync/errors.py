@@ -86,8 +86,9 @@ class ValidationFailedError(ApiError):
 class RateLimitedError(ApiError):
     """429: too many requests for this token, even after backing off."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw):
-        super().__init__(message, **kw)
+    def __init__(self, message: str, *, retry_after: float | None = None,
+                 status: int | None = 429, endpoint: str | None = None):
+        super().__init__(message, status=status, endpoint=endpoint)
         self.retry_after = retry_after
 
 
