@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from ..errors import TableError
 from .base import Grid, RowWrite, Tab, Table, Unreadable, WriteBack, WriteResult
@@ -21,7 +22,7 @@ def open_table(
     *,
     credentials: str | None = None,
     force: bool = False,
-    **google_options,
+    **google_options: Any,
 ) -> Table:
     """Open an .xlsx/.xlsm path or a Google Sheets URL/key; `worksheet` is a tab name."""
     text = spec.strip()

@@ -23,6 +23,7 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape as xml_escape
 
@@ -130,7 +131,7 @@ class XlsxTable(Table):
         def column(name: str) -> tuple[str, ...]:
             col = wanted[header_key(name)]
             if not col:
-                return ("",) * max(ws.max_row - 1, 0)
+                return ("",) * max(int(ws.max_row) - 1, 0)
             return tuple(
                 cell_text(self._value(loaded, ws, ws.cell(r, col)))
                 for r in range(2, ws.max_row + 1)
@@ -252,9 +253,9 @@ class XlsxTable(Table):
 
     # --- values ------------------------------------------------------------------------------
 
-    def _value(self, loaded: _Loaded, ws: Worksheet, cell) -> CellValue:
+    def _value(self, loaded: _Loaded, ws: Worksheet, cell: Any) -> CellValue:
         """What a person sees in `cell`, as a plain Python value."""
-        value = cell.value
+        value: CellValue = cell.value
         if value is None:
             return None
         kind = cell.data_type
@@ -269,7 +270,7 @@ class XlsxTable(Table):
             return _error(cell.coordinate, str(value))
         return _plain(value, cell.number_format)
 
-    def _cached(self, loaded: _Loaded, ws: Worksheet, cell) -> CellValue:
+    def _cached(self, loaded: _Loaded, ws: Worksheet, cell: Any) -> CellValue:
         if ws.title not in loaded.cached:
             loaded.cached[ws.title] = _cached_values(loaded.data, ws.title)
         kind, raw = loaded.cached[ws.title].get(cell.coordinate, ("", None))
@@ -400,7 +401,7 @@ class XlsxTable(Table):
 # --- pure helpers ----------------------------------------------------------------------------
 
 
-def _set_text(cell, value: str) -> None:
+def _set_text(cell: Any, value: str) -> None:
     """Store `value` as a text cell; '=1+1' stays the text '=1+1', never a formula."""
     text = strip_control(str(value))
     if text == "":
@@ -410,7 +411,7 @@ def _set_text(cell, value: str) -> None:
     cell.data_type = "s"
 
 
-def _rightmost(cells: Sequence, start: int) -> int:
+def _rightmost(cells: Sequence[Any], start: int) -> int:
     """1-based column of the last cell holding a value, looking only right of `start` cells."""
     for i in range(len(cells) - 1, start - 1, -1):
         if cells[i].value is not None:
