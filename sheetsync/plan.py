@@ -29,7 +29,8 @@ LIVE = "live"
 SANDBOX = "sandbox"
 _SANDBOX_SUFFIX = ".sandbox"
 KEY_PREFIX = "ss-"
-_MARKER = re.compile(r"^(ss-[a-z2-7]{8})(\.sandbox)?$")
+_KEY = r"ss-[a-z2-7]{8}"
+_MARKER = re.compile(rf"^({_KEY})(\.sandbox)?$")
 
 
 # --- keys and markers ---------------------------------------------------------------------
@@ -452,7 +453,15 @@ def build(
 
         found = by_marker.get(marker(key, sandbox), [])
         entry = journal.entries.get((key, mode))
-        if found:
+        if not re.fullmatch(_KEY, key):
+            # Only a key in sheetsync's own format can be found again in the task list: sent
+            # under any other key, a lost answer could not be told from a task never created.
+            reason = (
+                f"The row key {key} is not one sheetsync made (it looks edited); clear the "
+                "row_key cell and sheetsync will assign a new key."
+            )
+            actions.append(Hold(r, key, reason))
+        elif found:
             actions.append(Adopt(r, key, found[0], tuple(t.id for t in found[1:])))
         elif entry and entry.state == SUBMITTED and entry.task_id in by_id:
             actions.append(Adopt(r, key, by_id[entry.task_id]))

@@ -137,6 +137,14 @@ def test_a_sandbox_task_counts_as_sandbox_whatever_the_mode_cell_says(cell):
     assert [a.kind for a in build(r, remote, sandbox=True).actions] == ["refresh"]
 
 
+@pytest.mark.parametrize("key", ["abc", "SS-AAAAAAAA", "ss-aaaa", "ss-aaaaaaaa.sandbox"])
+def test_a_row_key_not_made_by_sheetsync_is_never_sent(key):
+    # The task list could never tell whether such a row was sent, so a crash could double it.
+    plan = build(rows(row(1, key=key)))
+    assert [a.kind for a in plan.actions] == ["hold"] and plan.cost == 0
+    assert "clear the row_key cell" in plan.actions[0].note
+
+
 def test_an_intent_the_server_never_received_is_sent_again():
     r = rows(row(1, key="ss-aaaaaaaa"))
     journal = Snapshot({("ss-aaaaaaaa", "live"): Entry("ss-aaaaaaaa", "live", "unknown")}, {}, {})
