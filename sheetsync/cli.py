@@ -49,8 +49,8 @@ class Runtime:
     sleep: Callable[[float], None] = time.sleep
     stderr_is_terminal: Callable[[], bool] = lambda: sys.stderr.isatty()
     clock: Any = None  # the demo emulator's base clock; None = real time
-    # (sheet, worksheet, credentials, env) -> Table; tests open Google sheets on the fake API.
-    open_sheet: Callable[[str, str | None, str | None, Mapping[str, str]], Any] = field(
+    # (sheet, worksheet, credentials, env, force) -> Table; tests open Google sheets on the fake API.
+    open_sheet: Callable[[str, str | None, str | None, Mapping[str, str], bool], Any] = field(
         default_factory=lambda: open_sheet
     )
 
@@ -61,6 +61,7 @@ class _RunState:
 
     as_json: bool = False
     debug: bool = False
+    force: bool = False  # open an .xlsx even when an Excel/LibreOffice lock file is beside it
     secrets: list[str] = field(default_factory=list)
 
 
@@ -209,8 +210,17 @@ def api_options(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def _set_force(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    _state(ctx).force = value
+
+
 def sheet_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """SHEET plus the worksheet and Google credentials options."""
+    """SHEET plus the worksheet, Google credentials and lock-file options."""
+    f = click.option(
+        "--force", is_flag=True, expose_value=False, callback=_set_force,
+        help="Write an .xlsx even though an Excel/LibreOffice lock file is beside it. Only when "
+        "nobody has it open: their next save would undo sheetsync's.",
+    )(f)
     f = click.option(
         "--credentials", default=None, metavar="PATH",
         help="Google service account JSON (else GOOGLE_APPLICATION_CREDENTIALS or your OAuth login).",
@@ -381,16 +391,20 @@ def _progress_reporter(
             bars.stop()
 
 
-def open_sheet(sheet: str, worksheet: str | None, credentials: str | None, env: Mapping[str, str]) -> Table:
+def open_sheet(
+    sheet: str, worksheet: str | None, credentials: str | None, env: Mapping[str, str], force: bool = False
+) -> Table:
     """The default way to open SHEET (an .xlsx path or a Google Sheets URL/key)."""
     from .tables import open_table
 
-    return open_table(sheet, worksheet, credentials=credentials, env=env)
+    return open_table(sheet, worksheet, credentials=credentials, force=force, env=env)
 
 
 def _open(sheet: str, settings: Settings) -> Table:
     runtime = _runtime()
-    table: Table = runtime.open_sheet(sheet, settings.worksheet, settings.credentials, runtime.env)
+    table: Table = runtime.open_sheet(
+        sheet, settings.worksheet, settings.credentials, runtime.env, _state().force
+    )
     return table
 
 

@@ -248,7 +248,7 @@ class XlsxTable(Table):
                 raise SheetBusyError(
                     f"{name} looks open in {app} (found {lock} beside it); close the file in "
                     f"{app} and run again, or, if nobody has it open, delete {lock} (a crash "
-                    "leaves it behind) and run again."
+                    "leaves it behind) or pass --force."
                 )
 
     # --- values ------------------------------------------------------------------------------

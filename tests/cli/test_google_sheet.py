@@ -17,7 +17,7 @@ from .conftest import ROOT
 
 
 def google_runtime(harness, fake: FakeSheets) -> Runtime:
-    def opener(sheet, worksheet, credentials, env):
+    def opener(sheet, worksheet, credentials, env, force=False):
         return open_google_sheet(sheet, worksheet, client=fake.client(), retry=RetryPolicy(sleep=lambda s: None))
 
     return Runtime(env=harness.env, folder=harness.folder, interactive=lambda: False,

@@ -224,3 +224,17 @@ def test_pull_json_is_one_document_with_the_rows(harness, demo_sheet):
     submitted = {row for row, task_id in column_values(demo_sheet, C.TASK_ID).items() if task_id}
     assert followed == submitted and submitted
     assert_no_canary(result)
+
+
+def test_a_workbook_open_in_excel_is_refused_unless_forced(harness, demo_sheet):
+    lock = demo_sheet.parent / f"~${demo_sheet.name}"
+    lock.write_bytes(b"owner")
+    before = demo_sheet.read_bytes()
+    result = harness.invoke("validate", str(demo_sheet))
+    assert result.exit_code == ExitCode.USAGE
+    assert "open in Excel" in result.stderr and "--force" in result.stderr
+    assert demo_sheet.read_bytes() == before
+
+    result = harness.invoke("validate", str(demo_sheet), "--force")
+    assert result.exit_code == ExitCode.ATTENTION
+    assert "2 words" in column_values(demo_sheet, C.NOTES)[6]
