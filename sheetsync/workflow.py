@@ -54,6 +54,10 @@ class Report:
     api_requests: int = 0
     notes: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # The read and each write may repeat one warning (e.g. openpyxl's); say it once.
+        self.notes = list(dict.fromkeys(self.notes))
+
     @property
     def exit_code(self) -> errors.ExitCode:
         """1 when any row needs a person, else 0."""

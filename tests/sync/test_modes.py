@@ -145,3 +145,11 @@ def test_a_persons_own_notes_column_is_never_taken_over(world, backend):
     values = backend.values()
     assert values[0][6] == "Editor notes" and values[1][6] == "call the client first"
     assert column(values, "task_id")[0] and world.store_posts() == 2
+
+
+def test_a_warning_repeated_by_the_read_and_the_writes_is_reported_once():
+    from sheetsync.workflow import Report
+
+    warning = "ext.xlsx: openpyxl, which writes the file, says: Data Validation extension is not supported"
+    report = Report("sync", "ext.xlsx", [], notes=[warning, "Row 3: moved.", warning])
+    assert report.notes == [warning, "Row 3: moved."]
