@@ -9,6 +9,7 @@ path and the memory of one machine (see DESIGN.md, "Exactly-once submission").
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
@@ -89,9 +90,15 @@ class Snapshot:
 
     def by_fingerprint(self, fingerprint: str, mode: str) -> list[Entry]:
         """Entries of `mode` whose row asked for exactly this content."""
-        return [
-            e for e in self.entries.values() if e.fingerprint == fingerprint and e.mode == mode
-        ]
+        return self._by_content.get((fingerprint, mode), [])
+
+    @functools.cached_property
+    def _by_content(self) -> dict[tuple[str, str], list[Entry]]:
+        # Built once per run: every keyless row asks, and journals grow with every submission.
+        index: dict[tuple[str, str], list[Entry]] = {}
+        for e in self.entries.values():
+            index.setdefault((e.fingerprint, e.mode), []).append(e)
+        return index
 
 
 EMPTY = Snapshot(entries={}, seen={}, state={})
