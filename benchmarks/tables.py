@@ -29,7 +29,7 @@ import openpyxl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sheetsync.tables.base import RowWrite, WriteBack  # noqa: E402
+from sheetsync.tables.base import RowWrite, Table, WriteBack  # noqa: E402
 from sheetsync.tables.gsheets import open_google_sheet  # noqa: E402
 from sheetsync.tables.xlsx import XlsxTable  # noqa: E402
 from sheetsync.testing.fake_sheets import FakeSheets  # noqa: E402
@@ -114,8 +114,8 @@ def make_workbook(path: Path, rows: int, synced_before: bool) -> None:
     wb.save(path)
 
 
-def xlsx_sync(path: Path) -> None:
-    table = XlsxTable(path, "Articles")
+def sync_cycle(table: Table) -> None:
+    """What a sync does to a table: one read, then every row's owned columns written by key."""
     grid = table.read()
     key = grid.header.index("row_key")
     writes = tuple(
@@ -125,6 +125,10 @@ def xlsx_sync(path: Path) -> None:
     )
     result = table.write(WriteBack("row_key", "article_title", writes))
     assert len(result.written) == len(grid.rows), result.lost[:3]
+
+
+def xlsx_sync(path: Path) -> None:
+    sync_cycle(XlsxTable(path, "Articles"))
 
 
 def xlsx_bare(path: Path) -> None:
@@ -196,16 +200,7 @@ def gsheets_store(rows: int, synced_before: bool) -> tuple[FakeSheets, str, dict
 
 
 def gsheets_sync(fake: FakeSheets, sid: str) -> None:
-    table = open_google_sheet(sid, "Articles", client=fake.client())
-    grid = table.read()
-    key = grid.header.index("row_key")
-    writes = tuple(
-        RowWrite(str(row[key]), {"task_id": f"t{i}", "status": "Queued Publishing", "last_synced": "2025-03-01 10:00"},
-                 read_row=grid.row_number(i))
-        for i, row in enumerate(grid.rows)
-    )
-    result = table.write(WriteBack("row_key", "article_title", writes))
-    assert len(result.written) == len(grid.rows), result.lost[:3]
+    sync_cycle(open_google_sheet(sid, "Articles", client=fake.client()))
 
 
 def gsheets_bare(fake: FakeSheets, sid: str) -> None:
