@@ -14,7 +14,9 @@ from urllib.parse import quote, quote_plus
 PLACEHOLDER = "***"
 
 # `api_token=...` in a query string or form body, `"api_token": "..."` in JSON.
-_QUERY_TOKEN = re.compile(r"(api_token=)[^&\s\"'#]*", re.IGNORECASE)
+# Not inside a longer name: "BACKLINKBASE_API_TOKEN=<your token>" in advice stays readable
+# (the token's own value is masked wherever it appears, by `redact`'s `secrets`).
+_QUERY_TOKEN = re.compile(r"(?<![A-Za-z0-9_])(api_token=)[^&\s\"'#]*", re.IGNORECASE)
 _JSON_TOKEN = re.compile(r"(\"api_token\"\s*:\s*\")(?:[^\"\\]|\\.)*(\")", re.IGNORECASE)
 
 # Loggers of third-party libraries that log request lines (method, URL and query string).

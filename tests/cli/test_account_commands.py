@@ -70,7 +70,7 @@ def test_missing_token_is_a_configuration_error_that_says_what_to_do(harness):
     assert result.exit_code == ExitCode.USAGE
     line = result.stderr.strip()
     assert line.startswith("Error: ") and "\n" not in line
-    assert "BACKLINKBASE_API_TOKEN" in line and "sheetsync demo" in line
+    assert "export BACKLINKBASE_API_TOKEN=<your token>" in line and "sheetsync demo" in line
 
 
 def test_bad_token_exits_3_with_one_line_and_never_shows_the_token(harness):

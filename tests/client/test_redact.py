@@ -17,6 +17,12 @@ def test_masks_any_api_token_value_without_knowing_it():
     assert redact(body) == '{"name": "x", "api_token": "***", "id": 1}'
 
 
+def test_advice_naming_the_environment_variable_stays_readable():
+    advice = "export BACKLINKBASE_API_TOKEN=<your token> and run again"
+    assert redact(advice) == advice
+    assert redact(f"BACKLINKBASE_API_TOKEN={TOKEN}", TOKEN) == "BACKLINKBASE_API_TOKEN=***"
+
+
 def test_leaves_ordinary_text_alone():
     assert redact("Task created successfully.", TOKEN) == "Task created successfully."
 
