@@ -435,6 +435,17 @@ def build(
             )
             continue
 
+        if key and listed and listed[0] != key:
+            # A task id pasted from another row: following it would report that row's task
+            # here, and hide whether this row was ever sent.
+            reason = (
+                f"task_id {task_id} belongs to row_key {listed[0]} (its task name ends with it), "
+                f"not to this row's {key}; put this row's own task id back, or clear task_id and "
+                "sheetsync will find the row's task by its key."
+            )
+            actions.append(Hold(r, key, reason))
+            continue
+
         # A sandbox run never replaces a live task; a live run does replace a sandbox one.
         has_task = bool(task_id) and (row_mode != SANDBOX or mode == SANDBOX)
         if has_task:

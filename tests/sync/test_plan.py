@@ -258,3 +258,14 @@ def test_a_copied_row_without_key_is_held_as_a_repeat():
     plan = build(both, [summary("t1", "A ss-aaaaaaaa")], journal=Snapshot({("ss-aaaaaaaa", "live"): entry}, {}, {}))
     assert [a.kind for a in plan.actions] == ["refresh", "hold"]
     assert plan.actions[1].note.startswith("This row repeats row 2 (task t1)")
+
+
+def test_a_task_id_pasted_from_another_row_is_held_not_followed():
+    remote = [summary("t1", "A ss-aaaaaaaa"), summary("t2", "B ss-bbbbbbbb")]
+    sheet = rows(row(1, key="ss-aaaaaaaa", task_id="t1"), row(2, key="ss-bbbbbbbb", task_id="t1"))
+    first, second = build(sheet, remote).actions
+    assert first.kind == "refresh"
+    assert second.kind == "hold" and "belongs to row_key ss-aaaaaaaa" in second.note
+    # Cleared, the row's own task is found again by its key: adopted, never resubmitted.
+    (adopted,) = build(rows(row(2, key="ss-bbbbbbbb")), remote).actions
+    assert adopted.kind == "adopt" and adopted.task.id == "t2"
