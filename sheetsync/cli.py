@@ -673,10 +673,10 @@ def _demo_step(kind: str, value: Any) -> None:
         rows, balance = value
         done = [r for r in rows if r["status"] in ("Published", "Failed")]
         _out(f"Sandbox rehearsal finished: {len(done)} row(s) done, balance still {balance} credits.")
-        for r in done[:1]:
-            first = r["result_urls"].splitlines()[:1]
-            if first:
-                _out(f"  e.g. row {r['row']}: {r['status']}, {r['progress']}, {first[0]}")
+        shown = next((r for r in done if r["result_urls"]), None)
+        if shown:
+            url = shown["result_urls"].splitlines()[0]
+            _out(f"  e.g. row {shown['row']}: {shown['status']}, {shown['progress']}, {url}")
     elif kind == "report":
         from .demo import followed, unfinished
 
