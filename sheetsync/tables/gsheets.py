@@ -10,19 +10,17 @@ created. A read + write-back cycle is therefore 3 requests whatever the number o
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import random
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import requests
 
-from ..errors import ConfigError, TableError
+from ..errors import TableError
 from .base import (
     CellValue,
     CellWrite,
@@ -35,6 +33,7 @@ from .base import (
     header_key,
     strip_control,
 )
+from .google_auth import sign_in
 
 __all__ = ["GoogleSheetTable", "RetryPolicy", "open_google_sheet", "parse_spec"]
 
@@ -591,13 +590,6 @@ def _merge_notes(title: str, merges: list[dict[str, int]]) -> list[str]:
 
 # --- opening -------------------------------------------------------------------------------
 
-_NO_CREDENTIALS = (
-    "No Google credentials found: pass --credentials with the path of a service-account JSON key "
-    "(or set GOOGLE_APPLICATION_CREDENTIALS), or sign in with your own account by putting an OAuth "
-    "client file at ~/.config/gspread/credentials.json as gspread documents, then run again."
-)
-
-
 def open_google_sheet(
     spec: str,
     worksheet: str | None = None,
@@ -612,69 +604,13 @@ def open_google_sheet(
 ) -> GoogleSheetTable:
     """Open a tab of a Google spreadsheet by URL or key; no request is sent until `read()`.
 
-    Credentials: `client` (a ready gspread.Client), else a JSON file from `credentials` or
-    GOOGLE_APPLICATION_CREDENTIALS (service-account key or OAuth file), else gspread's own
-    OAuth login files. `sleep` (or a whole `retry` policy) replaces the waits between retries.
+    Credentials: `client` (a ready gspread.Client), else `google_auth.sign_in` (a JSON file from
+    `credentials` or GOOGLE_APPLICATION_CREDENTIALS, else gspread's own OAuth login files).
+    `sleep` (or a whole `retry` policy) replaces the waits between retries.
     """
     key, gid = parse_spec(spec)
     if retry is None:
         retry = RetryPolicy() if sleep is None else RetryPolicy(sleep=sleep)
     environ = os.environ if env is None else env
-    path = credentials or environ.get("GOOGLE_APPLICATION_CREDENTIALS") or None
-    info = _credentials_file(Path(path).expanduser()) if path else None
-    email = info.get("client_email") if info else None
-    if client is None:
-        client = _authorize(Path(path).expanduser() if path else None, info, gspread_dir)
-        client.set_timeout(timeout)
-    if email is None:
-        email = getattr(getattr(client.http_client, "auth", None), "service_account_email", None)
+    client, email = sign_in(credentials, environ, gspread_dir, client=client, timeout=timeout)
     return GoogleSheetTable(client.http_client, key, worksheet, gid, account_email=email, retry=retry)
-
-
-def _credentials_file(path: Path) -> dict[str, Any]:
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(
-            f"The Google credentials file {path} does not exist; pass the path of a service-account "
-            "JSON key with --credentials or GOOGLE_APPLICATION_CREDENTIALS."
-        ) from None
-    except (OSError, ValueError):
-        raise ConfigError(
-            f"The Google credentials file {path} is not readable JSON; download the key again from "
-            "the Google Cloud console and point --credentials at it."
-        ) from None
-    if not isinstance(info, dict):
-        raise ConfigError(f"The Google credentials file {path} is not a key file; download the key again.")
-    return info
-
-
-def _authorize(path: Path | None, info: dict[str, Any] | None, gspread_dir: Any) -> Any:
-    import gspread
-
-    try:
-        if path is not None and info is not None:
-            if info.get("type") == "service_account":
-                return gspread.service_account(filename=path)
-            if info.get("type") == "authorized_user":
-                return gspread.oauth(authorized_user_filename=path)
-            if "installed" in info or "web" in info:
-                return gspread.oauth(credentials_filename=path)
-            raise ConfigError(
-                f"{path} is neither a service-account key nor an OAuth client file; download a "
-                "service-account JSON key from the Google Cloud console and pass it with --credentials."
-            )
-        folder = Path(gspread_dir).expanduser() if gspread_dir else gspread.auth.DEFAULT_CONFIG_DIR
-        if (folder / "authorized_user.json").exists() or (folder / "credentials.json").exists():
-            return gspread.oauth(
-                credentials_filename=folder / "credentials.json",
-                authorized_user_filename=folder / "authorized_user.json",
-            )
-    except ConfigError:
-        raise
-    except (ValueError, KeyError) as exc:
-        raise ConfigError(
-            f"The Google credentials in {path or 'the gspread folder'} cannot be used "
-            f"({type(exc).__name__}); download a fresh key and run again."
-        ) from None
-    raise ConfigError(_NO_CREDENTIALS)
