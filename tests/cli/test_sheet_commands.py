@@ -191,7 +191,7 @@ def test_progress_bar_shows_rows_left_and_an_eta_held_to_the_rate_limit():
     from rich.console import Console
 
     from sheetsync.apply import ProgressEvent
-    from sheetsync.cli import _progress_reporter
+    from sheetsync.commands.sheets import _progress_reporter
 
     with _progress_reporter(False, 60) as quiet:
         assert quiet is None  # not a terminal: no progress output at all

@@ -1,0 +1,97 @@
+"""The demo command: the whole loop on a copy of the demo sheet against an in-process emulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import render
+from ..errors import ExitCode
+from .base import current_runtime, echo, echo_err, emit_json, output_options, run_state, show
+
+
+def _demo_step(kind: str, value: Any) -> None:
+    """Live output of the demo, one step at a time (quiet with --json)."""
+    if run_state().as_json:
+        return
+    if kind == "start":
+        echo(f"Emulator serving BacklinkBase at {value} (token: demo-token, fake credits).")
+    elif kind == "health":
+        echo(render.health_line(value, "the emulator"))
+    elif kind == "credits":
+        echo(f"Balance: {value} credits.")
+    elif kind == "sites":
+        chosen = render.filter_sites(value)
+        show(render.sites_table(chosen[:12], title=f"Site catalogue (top 12 of {len(chosen)} enabled, by DA)"))
+    elif kind == "phase":
+        if value == "sandbox":
+            echo("Sandbox rehearsal: every ready row sent as a free sandbox task, followed to the end.")
+        else:
+            echo("Live run: the same rows for real, against the emulator's fake credits.")
+    elif kind == "rehearsal":
+        rows, balance = value
+        done = [r for r in rows if r["status"] in ("Published", "Failed")]
+        echo(f"Sandbox rehearsal finished: {len(done)} row(s) done, balance still {balance} credits.")
+        shown = next((r for r in done if r["result_urls"]), None)
+        if shown:
+            url = shown["result_urls"].splitlines()[0]
+            echo(f"  e.g. row {shown['row']}: {shown['status']}, {shown['progress']}, {url}")
+    elif kind == "report":
+        from ..demo import followed, unfinished
+
+        value, now = value
+        total = len(followed(value))
+        finished = total - len(unfinished(value))
+        spent = getattr(value, "spent", 0) or 0
+        echo(
+            f"  {now:%a %d %b %H:%M} (emulated): {finished}/{total} submitted rows finished"
+            + (f"; {spent} credit(s) spent" if spent else "")
+        )
+
+
+@click.command()
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="PATH",
+              help="Working copy of the demo sheet [default: demo-output/demo.xlsx].")
+@click.option("--speed", type=float, default=None, metavar="X",
+              help="How much faster than real time the emulator runs [default: 20000].")
+@output_options
+def demo(output: Path | None, speed: float | None) -> None:
+    """Run the whole loop on a copy of the demo sheet against a built-in emulator.
+
+    Needs no token and spends only the emulator's fake credits.
+
+    \b
+    Example: sheetsync demo --output /tmp/demo.xlsx
+    """
+    from .. import demo as demo_module
+
+    result = demo_module.run_demo(
+        output or demo_module.DEFAULT_OUTPUT,
+        speed=speed or demo_module.DEFAULT_SPEED,
+        say=_demo_step,
+        sleep=current_runtime().sleep,
+        base_clock=current_runtime().clock,
+    )
+    final = result.final
+    # The demo sheet holds deliberate mistakes, so its report always has rows needing
+    # attention; the demo itself succeeded when every placement finished.
+    code = int(ExitCode.OK if result.finished else ExitCode.ATTENTION)
+    if run_state().as_json:
+        document = dict(render.jsonable(final.to_dict())) if final is not None else {}
+        document.update(
+            output=str(result.output), api_url=result.api_url, credits_before=result.credits_before,
+            credits_after=result.credits_after, polls=result.polls, finished=result.finished,
+            seconds=round(result.seconds, 2), sheet=result.sheet_rows, exit_code=code,
+        )
+        emit_json(document)
+    else:
+        show(render.sheet_rows_table(result.sheet_rows, title=f"{result.output} after the demo"))
+        echo(
+            f"Done in {result.seconds:.1f} s: {result.credits_before - result.credits_after} fake credit(s) "
+            f"spent, {result.polls} refresh(es). Open {result.output} to see what was written."
+        )
+        if not result.finished:
+            echo_err("Some placements had not finished yet; run the demo with a higher --speed.")
+    click.get_current_context().exit(code)
