@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -155,6 +155,11 @@ class SheetWriter:
     @property
     def pending(self) -> int:
         return len(self._pending)
+
+    def staged(self, read_row: int) -> dict[str, str]:
+        """The values staged (not yet written) for the row read at `read_row`."""
+        pending = self._pending.get(read_row)
+        return dict(pending[3]) if pending else {}
 
     def assign_keys(self, rows: Sequence[tuple[ArticleRow, str]]) -> set[str]:
         """Write new keys (and nothing else) before any POST; return the keys that were placed."""
@@ -519,17 +524,31 @@ def task_values(task: models.Task) -> dict[str, str]:
     }
 
 
-def placements_tab(
-    ctx: Context, rows: Sequence[tuple[str, str]], site_url: Callable[[int], str]
-) -> Tab:
-    """The Placements tab: one line per task x site, for the tasks in the sheet."""
+def known_placements(ctx: Context) -> dict[str, tuple[models.Placement, ...]]:
+    """task id -> its placements, as fresh as this run knows them."""
     known = {tid: s.placements for tid, s in ctx.snapshot.seen.items() if s.placements is not None}
     known.update({s.task_id: s.placements for s in ctx.submitted_seen if s.placements is not None})
     known.update({s.task_id: s.placements for s in ctx.queued_seen if s.placements is not None})
     known.update({tid: t.placements for tid, t in ctx.fetched.items()})
+    return known
+
+
+def placements_tab(
+    ctx: Context,
+    rows: Sequence[tuple[str, str]],
+    site_url: Callable[[int], str],
+    checks: Mapping[tuple[str, int], Mapping[str, str]] | None = None,
+) -> Tab:
+    """The Placements tab: one line per task x site, for the tasks in the sheet.
+
+    `checks` fills the link checker's columns per (task id, site id); they stay blank without.
+    """
+    known = known_placements(ctx)
+    checks = checks or {}
     lines: list[tuple[str, ...]] = []
     for key, task_id in rows:
         for p in known.get(task_id, ()):
+            checked = checks.get((task_id, p.site_id), {})
             lines.append(
                 (
                     key,
@@ -540,6 +559,7 @@ def placements_tab(
                     p.result_url or "",
                     minute(p.schedule_at) if p.schedule_at else "",
                     minute(p.completed_at) if p.completed_at else "",
+                    *(checked.get(c, "") for c in C.PLACEMENT_CHECK_COLUMNS),
                 )
             )
     return Tab(title=C.PLACEMENTS_TAB, header=tuple(C.PLACEMENT_COLUMNS), rows=tuple(lines))

@@ -40,6 +40,22 @@ NOTES = "notes"
 
 OUTPUT_COLUMNS = (ROW_KEY, TASK_ID, MODE, STATUS, PROGRESS, RESULT_URLS, LAST_SYNCED, NOTES)
 
+# Owned too, but added only once a post-pull step (the link checker) has something to say.
+# Not "links": people already use that header for article_urls.
+LINK_HEALTH = "link_health"  # e.g. "3/3 live", "1 lost since 2026-12-04"
+EXTRA_COLUMNS = (LINK_HEALTH,)
+OWNED_COLUMNS = OUTPUT_COLUMNS + EXTRA_COLUMNS
+
+# Placements columns a post-pull step fills (the link checker); blank without one.
+PLACEMENT_CHECK_COLUMNS = (
+    "link_status",
+    "checked_at",
+    "live_since",
+    "lost_since",
+    "check_note",
+    "anchor_text",
+)
+
 # The second tab: one line per task x target site.
 PLACEMENTS_TAB = "Placements"
 PLACEMENT_COLUMNS = (
@@ -51,4 +67,5 @@ PLACEMENT_COLUMNS = (
     "result_url",
     "scheduled",
     "completed",
+    *PLACEMENT_CHECK_COLUMNS,
 )

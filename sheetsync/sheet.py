@@ -119,6 +119,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     C.RESULT_URLS: ("results", "resultlinks", "publishedurls", "backlinks"),
     C.LAST_SYNCED: ("synced", "lastsync", "lastsyncedat"),
     C.NOTES: ("note", "error", "errors", "problems"),
+    C.LINK_HEALTH: ("linkcheck", "linkchecks"),
 }
 
 _CANONICAL_OF: dict[str, str] = {}
@@ -238,7 +239,7 @@ def _anchor_text(value: CellValue) -> str:
 
 def _read_row(number: int, cells: Sequence[CellValue], hm: HeaderMap) -> ArticleRow:
     r = _RowReader(number, cells, hm)
-    owned = {c: r.read(c, parse_text, "") for c in C.OUTPUT_COLUMNS}
+    owned = {c: r.read(c, parse_text, "") for c in C.OWNED_COLUMNS}
     key = owned[C.ROW_KEY]
     if len(key.split()) > 1:
         # The key travels as the last word of the task name; a key with spaces cannot.
@@ -263,12 +264,12 @@ def _read_row(number: int, cells: Sequence[CellValue], hm: HeaderMap) -> Article
         anchor=_anchor_text(r.raw(C.ARTICLE_TITLE)),
         owned=owned,
         problems=tuple(r.problems),
-        headers={c: hm.text(c) for c in (*C.INPUT_COLUMNS, *C.OUTPUT_COLUMNS)},
+        headers={c: hm.text(c) for c in (*C.INPUT_COLUMNS, *C.OWNED_COLUMNS)},
     )
 
 
 # Owned columns whose names people also use for their own work ("Status", "Notes", ...).
-_CLAIMED = (C.MODE, C.STATUS, C.PROGRESS, C.RESULT_URLS, C.LAST_SYNCED, C.NOTES)
+_CLAIMED = (C.MODE, C.STATUS, C.PROGRESS, C.RESULT_URLS, C.LAST_SYNCED, C.NOTES, C.LINK_HEALTH)
 
 
 def check_ownership(grid: Grid, hm: HeaderMap) -> None:

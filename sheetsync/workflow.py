@@ -20,6 +20,7 @@ from . import apply as A
 from . import columns as C
 from . import errors, models
 from .apply import ProgressEvent, RowOutcome, SheetWriter, TaskClient
+from .hooks import PulledTask, PullExtras, PullStep
 from .journal import EMPTY, Journal, default_folder
 from .lock import SheetLock
 from .plan import New, NotReady, Plan, Refresh, Reject, build, problems_text
@@ -53,6 +54,8 @@ class Report:
     spent: int = 0
     api_requests: int = 0
     notes: list[str] = field(default_factory=list)
+    #: Sections a post-pull step added to the JSON report (e.g. "verify").
+    extras: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # The read and each write may repeat one warning (e.g. openpyxl's); say it once.
@@ -75,6 +78,7 @@ class Report:
             "notes": list(self.notes),
             "plan": self.plan.to_dict() if self.plan else None,
             "rows": [r.to_dict() for r in self.rows],
+            **self.extras,
         }
 
 
@@ -89,8 +93,13 @@ def run(
     progress: Callable[[ProgressEvent], None] | None = None,
     checkpoint: Callable[[str], None] | None = None,
     clock: Callable[[], dt.datetime] | None = None,
+    after_pull: PullStep | None = None,
 ) -> Report:
-    """Run one mode against one sheet. Raises `errors.*` for whole-run failures."""
+    """Run one mode against one sheet. Raises `errors.*` for whole-run failures.
+
+    `after_pull` (pull and sync only) runs after the statuses are refreshed; what it adds is
+    written in the same write-back (see `hooks`).
+    """
     if mode not in MODES:
         raise errors.ConfigError(f"Unknown mode {mode!r}; use one of {', '.join(MODES)}.")
     if client is None and mode != "validate":
@@ -115,7 +124,9 @@ def run(
         if mode == "validate":
             return _validate(table, client, options, now, checkpoint or _nothing)
         assert journal is not None and client is not None
-        return _sync(table, client, options, mode, journal, confirm, progress, checkpoint, now)
+        return _sync(
+            table, client, options, mode, journal, confirm, progress, checkpoint, now, after_pull
+        )
     finally:
         if lock is not None:
             lock.release()
@@ -184,6 +195,7 @@ def _sync(
     progress: Callable[[ProgressEvent], None] | None,
     checkpoint: Callable[[str], None] | None,
     now: Callable[[], dt.datetime],
+    after_pull: PullStep | None = None,
 ) -> Report:
     before = _requests(client)
     checkpoint = checkpoint or _nothing
@@ -254,12 +266,16 @@ def _sync(
         except Exception:  # noqa: BLE001 - the original error matters more
             pass
         raise
-    tab, digest = _placements(ctx, client, catalogue) if pull else (None, "")
+    extras = PullExtras()
+    if pull and after_pull is not None:
+        extras = after_pull(_pulled(ctx, plan, options), now())
+        _stage_extras(ctx, plan, extras)
+    tab, digest = _placements(ctx, client, catalogue, extras) if pull else (None, "")
     writer.flush(tab)
     if tab is not None:
         journal.set_state(table.identity, "placements_tab", digest)
 
-    notes = list(grid.notes) + list(plan.notes) + ctx.notes + writer.notes
+    notes = list(grid.notes) + list(plan.notes) + ctx.notes + extras.notes + writer.notes
     for o in sorted(ctx.outcomes.values(), key=lambda o: o.row):
         why = writer.lost.get(o.row)
         if why is None or o.action == "skipped":  # "skipped" already says why and what to do
@@ -281,11 +297,43 @@ def _sync(
         spent=ctx.spent,
         api_requests=_requests(client) - before,
         notes=notes,
+        extras=dict(extras.report),
     )
 
 
+def _pulled(ctx: A.Context, plan: Plan, options: Options) -> list[PulledTask]:
+    """Every row with a task, with the placements this run knows, for a post-pull step."""
+    known = A.known_placements(ctx)
+    rows = {a.row.row: a.row for a in plan.actions}
+    default_mode = "sandbox" if options.sandbox else "live"
+    tasks: list[PulledTask] = []
+    for o in sorted(ctx.outcomes.values(), key=lambda o: o.row):
+        row = rows.get(o.row)
+        if row is None or not (o.task_id and o.key) or o.task_id not in known:
+            continue
+        staged = ctx.writer.staged(o.row).get(C.MODE)
+        mode = staged or row.owned.get(C.MODE) or default_mode
+        tasks.append(PulledTask(row, o.task_id, mode, known[o.task_id]))
+    return tasks
+
+
+def _stage_extras(ctx: A.Context, plan: Plan, extras: PullExtras) -> None:
+    """Stage a post-pull step's row cells and mark the rows it says need a person."""
+    for a in plan.actions:
+        outcome = ctx.outcomes.get(a.row.row)
+        if outcome is None or not outcome.key:
+            continue
+        cells = extras.row_cells.get(outcome.key)
+        if cells:
+            ctx.writer.stage(a.row, a.key, a.by_position, dict(cells))
+        why = extras.attention.get(outcome.key)
+        if why:
+            outcome.attention = True
+            outcome.message = f"{outcome.message}; {why}" if outcome.message else why
+
+
 def _placements(
-    ctx: A.Context, client: TaskClient, catalogue: models.Catalogue | None
+    ctx: A.Context, client: TaskClient, catalogue: models.Catalogue | None, extras: PullExtras
 ) -> tuple[Tab | None, str]:
     """(the Placements tab, its digest) when it changed since this machine last wrote it.
 
@@ -296,7 +344,7 @@ def _placements(
     for o in sorted(ctx.outcomes.values(), key=lambda o: o.row):
         if o.task_id and o.key:
             rows.append((o.key, o.task_id))
-    draft = A.placements_tab(ctx, rows, lambda _id: "")
+    draft = A.placements_tab(ctx, rows, lambda _id: "", extras.placement_cells)
     digest = A.tab_digest(draft)
     if digest == ctx.snapshot.state.get("placements_tab"):
         return None, digest
@@ -316,5 +364,5 @@ def _placements(
     if catalogue is not None:
         urls.update({site.id: site.url for site in catalogue.sites})
         ctx.journal.set_state(ctx.sheet, "site_urls", json.dumps({str(k): v for k, v in urls.items()}))
-    tab = A.placements_tab(ctx, rows, lambda i: urls.get(i, ""))
+    tab = A.placements_tab(ctx, rows, lambda i: urls.get(i, ""), extras.placement_cells)
     return tab, digest

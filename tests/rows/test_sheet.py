@@ -177,6 +177,7 @@ def test_a_clean_row_is_read_into_types():
             C.RESULT_URLS: "",
             C.LAST_SYNCED: "",
             C.NOTES: "",
+            C.LINK_HEALTH: "",
         },  # fmt: skip
         problems=(),
     )
