@@ -74,6 +74,8 @@ class RowOutcome:
     status: str = ""
     message: str = ""
     attention: bool = field(default=False, repr=False)
+    #: Some of the row's placements failed (the row needs a person each time it is reported).
+    failed: bool = field(default=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,6 +85,7 @@ class RowOutcome:
             "task_id": self.task_id,
             "status": self.status,
             "message": self.message,
+            "failed": self.failed,
         }
 
 
@@ -251,6 +254,7 @@ class Context:
             status=kw.pop("status", action.row.owned.get(C.STATUS, "")),
             message=kw.pop("message", action.message),
             attention=kw.pop("attention", action.attention),
+            failed=kw.pop("failed", bool(getattr(action, "failure", ""))),
         )
         self.outcomes[action.row.row] = o
         return o
@@ -486,8 +490,10 @@ def refresh(ctx: Context, plan: Plan) -> None:
             prior.action if prior and prior.action == "adopt" else "refresh",
             task_id=task_id,
             status=values[C.STATUS],
-            message=values[C.PROGRESS],
+            # A failure's line says why and what to do (the note), not only the count.
+            message=values[C.NOTES] or values[C.PROGRESS],
             attention=bool(values[C.NOTES]),
+            failed=any(p.status is models.Status.FAILED for p in task.placements),
         )
         updated = (summary.updated_at if summary else None) or task.updated_at
         seen.append(Seen(task_id, updated, str((summary or task).status), task.placements))

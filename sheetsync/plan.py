@@ -162,6 +162,8 @@ class Refresh(Action):
     task_id: str
     summary: models.TaskSummary | None
     fetch: bool
+    #: Why the task needs a person (placements failed), known without fetching; "" if nothing.
+    failure: str = ""
 
     @property
     def kind(self) -> str:  # type: ignore[override]
@@ -169,12 +171,15 @@ class Refresh(Action):
 
     @property
     def attention(self) -> bool:  # type: ignore[override]
-        return self.summary is None
+        # A failed placement needs a person every time it is reported, not only when first seen.
+        return self.summary is None or bool(self.failure)
 
     @property
     def message(self) -> str:
         if self.summary is None:
             return f"task {self.task_id} is not in this account's task list"
+        if self.failure and not self.fetch:
+            return self.failure
         return "refresh" if self.fetch else "unchanged"
 
     @property
@@ -222,7 +227,16 @@ class Wait(Action):
         text = f"Waiting for credits: needs {self.cost}, {self.left} {where}"
         if self.first != self.row.row:
             text += f" (row {self.first} is first in line)"
-        return text + "; add credits or raise --max-credits, then sync again."
+        # The note is read in the sheet by people who never see the command line: say who can act.
+        if self.limit == "balance":
+            return text + (
+                "; whoever manages the BacklinkBase account can add credits, and the next sync "
+                "sends the row."
+            )
+        return text + (
+            "; whoever runs sheetsync capped this run with --max-credits (or SHEETSYNC_MAX_CREDITS) "
+            "and can raise the cap; otherwise a later sync sends the row."
+        )
 
     @property
     def note(self) -> str | None:
@@ -407,6 +421,9 @@ def build(
         if problems:
             return Reject(r, key, problems, by_position=fresh)
         if not push:
+            # Site ids are only known valid against the catalogue: a pull asks for it too, so
+            # that a row with a wrong id is shown as invalid, never as "a push will submit it".
+            needs_catalogue = needs_catalogue or catalogue is None
             return New(r, key, by_position=fresh)
         task = new_task(r, key, sandbox)
         needs_catalogue = needs_catalogue or catalogue is None
@@ -576,7 +593,37 @@ def _follow(
             or (summary.status is models.Status.PUBLISHED and not r.owned.get(C.RESULT_URLS, ""))
         )
         fetch = changed or stale_sheet
-    return Refresh(r, key, task_id, summary, fetch, by_position=by_position)
+    return Refresh(r, key, task_id, summary, fetch, failure_of(r, summary, journal), by_position=by_position)
+
+
+_FAILED_PROGRESS = re.compile(r"\b\d+ failed\b")
+
+
+def failure_of(r: ArticleRow, summary: models.TaskSummary | None, journal: Snapshot) -> str:
+    """Why a row's task needs a person, from what is known without `task/show`; "" if nothing.
+
+    A Failed task, failed placements this machine saw, or a progress cell saying "1 failed"
+    count; the row's own note (which says what to do) is the reason, else a sentence naming
+    the failed sites.
+    """
+    seen = journal.seen.get(summary.id) if summary is not None else None
+    failed_sites = [p.site_id for p in (seen.placements or ()) if p.status is models.Status.FAILED] if seen else []
+    progress = r.owned.get(C.PROGRESS, "")
+    failed = (
+        (summary is not None and summary.status is models.Status.FAILED)
+        or bool(failed_sites)
+        or bool(_FAILED_PROGRESS.search(progress))
+    )
+    if not failed:
+        return ""
+    note = " ".join(r.owned.get(C.NOTES, "").split())
+    if note:
+        return note
+    where = f" (site {', '.join(str(s) for s in failed_sites)})" if failed_sites else ""
+    return (
+        f"Placements failed{where}; ask BacklinkBase support, or put those sites in a new row "
+        "to try again."
+    )
 
 
 def _twin_reason(key: str, task_id: str, first_row_of_key: dict[str, int]) -> str:

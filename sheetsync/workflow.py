@@ -220,7 +220,7 @@ def _sync(
     catalogue: models.Catalogue | None = None
     if plan.needs_catalogue:
         catalogue = client.sites()
-        balance = None if options.sandbox else client.credits()
+        balance = None if options.sandbox or not push else client.credits()
         plan = plan_with(catalogue, balance)
     if mode == "plan":
         outcomes = [

@@ -93,7 +93,7 @@ def test_sync_with_yes_spends_once_writes_ids_and_a_rerun_is_free(harness, demo_
     assert result.exit_code == ExitCode.ATTENTION  # the demo sheet's mistakes still need a person
     assert doc["spent"] == sum(VALID_ROWS.values()) == 8
     assert set(doc) >= {"mode", "sheet", "exit_code", "spent", "api_requests", "notes", "plan", "rows"}
-    assert set(doc["rows"][0]) == {"row", "key", "action", "task_id", "status", "message"}
+    assert set(doc["rows"][0]) == {"row", "key", "action", "task_id", "status", "message", "failed"}
     assert set(doc["plan"]) >= {"mode", "cost", "balance", "max_credits", "expected_requests", "counts", "rows"}
     assert harness.emulator.credits(harness.token) == 50 - 8
     tasks = harness.emulator.task_rows(harness.token)

@@ -87,6 +87,15 @@ def test_max_credits_is_named_when_it_is_the_tighter_limit():
     plan = build(rows(row(1), row(2)), balance=100, max_credits=3)
     assert [a.kind for a in plan.actions] == ["submit", "wait"]
     assert "1 left under --max-credits 3" in plan.actions[1].message
+    # The note is read in the sheet: it says who can act, not only a flag its readers never see.
+    assert "whoever runs sheetsync capped this run with --max-credits" in plan.actions[1].note
+    assert "raise --max-credits" not in plan.actions[1].note
+
+
+def test_a_row_waiting_for_the_balance_says_who_can_add_credits():
+    plan = build(rows(row(1), row(2)), balance=3)
+    assert "whoever manages the BacklinkBase account can add credits" in plan.actions[1].note
+    assert "--max-credits" not in plan.actions[1].note
 
 
 def test_sandbox_costs_nothing_and_carries_a_sandbox_marker():
