@@ -67,6 +67,7 @@ class DemoResult:
     sheet_rows: list[dict[str, str]] = field(default_factory=list)
     finished: bool = False
     seconds: float = 0.0
+    interrupted: bool = False  # Ctrl-C: the result holds what was done until then
 
     @property
     def final(self) -> Any:
@@ -116,6 +117,7 @@ def run_demo(
     """Run the demo; `say(kind, value)` is called as each step completes, for live output.
 
     kinds: "start" (api url), "health", "credits", "sites", "report" ((report, emulated now)).
+    Ctrl-C during the runs ends them early: the result then says `interrupted`.
     `base_clock` is the emulator's unaccelerated clock (default: real time from DEMO_START);
     tests pass a FakeClock and a `sleep` that advances it, so nothing waits for real.
     """
@@ -176,15 +178,19 @@ def run_demo(
                 report = once("pull", opts)
             return not unfinished(report)
 
-        # Sandbox first, as the README advises: free tasks that go all the way to Published.
-        say("phase", "sandbox")
-        result.rehearsed = until_done(rehearsal)
-        result.rehearsal_rows = sheet_rows(result.output)
-        result.credits_after_rehearsal = client.credits()
-        say("rehearsal", (result.rehearsal_rows, result.credits_after_rehearsal))
-        say("phase", "live")
-        result.finished = until_done(options) and result.rehearsed
-        result.credits_after = client.credits()
+        try:
+            # Sandbox first, as the README advises: free tasks that go all the way to Published.
+            say("phase", "sandbox")
+            result.rehearsed = until_done(rehearsal)
+            result.rehearsal_rows = sheet_rows(result.output)
+            result.credits_after_rehearsal = client.credits()
+            say("rehearsal", (result.rehearsal_rows, result.credits_after_rehearsal))
+            say("phase", "live")
+            result.finished = until_done(options) and result.rehearsed
+        except KeyboardInterrupt:
+            # What was done so far is still reported; the emulator's balance says what it cost.
+            result.interrupted = True
+        result.credits_after = emulator.credits(DEMO_TOKEN)
         say("credits", result.credits_after)
     result.sheet_rows = sheet_rows(result.output)
     result.seconds = elapsed()

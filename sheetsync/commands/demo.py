@@ -74,24 +74,40 @@ def demo(output: Path | None, speed: float | None) -> None:
         sleep=current_runtime().sleep,
         base_clock=current_runtime().clock,
     )
-    final = result.final
+    from ..totals import combine, totals
+
     # The demo sheet holds deliberate mistakes, so its report always has rows needing
     # attention; the demo itself succeeded when every placement finished.
     code = int(ExitCode.OK if result.finished else ExitCode.ATTENTION)
+    if result.interrupted:
+        code = int(ExitCode.INTERRUPTED)
     if run_state().as_json:
-        document = dict(render.jsonable(final.to_dict())) if final is not None else {}
+        document: dict[str, Any] = {}
+        if result.reports:
+            # Every run of the demo (rehearsal and live) counts, not only the last refresh.
+            document = dict(render.jsonable(combine(result.reports).to_dict()))
+            document["totals"] = totals(result.reports).to_dict()
+            document["runs"] = len(result.reports)
         document.update(
             output=str(result.output), api_url=result.api_url, credits_before=result.credits_before,
             credits_after=result.credits_after, polls=result.polls, finished=result.finished,
             seconds=round(result.seconds, 2), sheet=result.sheet_rows, exit_code=code,
         )
+        if result.interrupted:
+            document["interrupted"] = True
         emit_json(document)
     else:
         show(render.sheet_rows_table(result.sheet_rows, title=f"{result.output} after the demo"))
+        sums = totals(result.reports) if result.reports else None
+        submitted = f", {sums.submitted} task(s) submitted" if sums else ""
+        problems = f", {sums.problems} row(s) needing attention" if sums else ""
         echo(
             f"Done in {result.seconds:.1f} s: {result.credits_before - result.credits_after} fake credit(s) "
-            f"spent, {result.polls} refresh(es). Open {result.output} to see what was written."
+            f"spent{submitted}{problems}, {result.polls} refresh(es). Open {result.output} to see what "
+            "was written."
         )
-        if not result.finished:
+        if result.interrupted:
+            echo_err("Interrupted; the summary above is what the demo did so far.")
+        elif not result.finished:
             echo_err("Some placements had not finished yet; run the demo with a higher --speed.")
     click.get_current_context().exit(code)

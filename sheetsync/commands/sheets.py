@@ -21,6 +21,7 @@ from .base import (
 
 if TYPE_CHECKING:
     from ..journal import Journal
+    from ..totals import Totals
     from ..tables import Table
 
 
@@ -134,7 +135,7 @@ def _run(
             journal.close()
 
 
-def _summary(report: Any) -> str:
+def _summary(report: Any, totals: Totals | None = None) -> str:
     counts: dict[str, int] = {}
     for outcome in report.rows:
         action = str(getattr(outcome, "action", "") or "")
@@ -145,33 +146,53 @@ def _summary(report: Any) -> str:
     tail = f"; {spent} credit(s) spent" if spent else "; nothing spent"
     if requests is not None:
         tail += f"; {requests} BacklinkBase request(s)"
-    return "Rows: " + ", ".join(parts) + tail + "."
+    line = "Rows: " + ", ".join(parts) + tail + "."
+    if totals is not None and totals.runs > 1:
+        line += (
+            f" Over {totals.runs} runs: {totals.submitted} submitted, {totals.spent} credit(s) spent, "
+            f"{totals.failed} with failed placements, {totals.problems} needing attention."
+        )
+    return line
 
 
-def _print_report(report: Any, *, title: str) -> None:
+def _print_report(report: Any, *, title: str, totals: Totals | None = None) -> None:
     show(render.rows_table(report.rows, title=title))
-    echo(_summary(report))
+    echo(_summary(report, totals))
     for note in getattr(report, "notes", ()) or ():
         echo(f"Note: {note}")
 
 
-def _finish(reports: list[Any], *, title: str, spending: _Spending | None = None) -> None:
-    """Print (or emit as JSON) the run's result and exit with its code."""
-    report = reports[-1]
+def _finish(
+    reports: list[Any], *, title: str, spending: _Spending | None = None, interrupted: bool = False
+) -> None:
+    """Print (or emit as JSON) what every run of the command did, and exit with its code.
+
+    Several runs (`sync --watch`) are reported as one: the latest word on each row, and the
+    credits, submissions, failures and problems of all of them together.
+    """
+    from ..totals import combine, totals
+
+    report = combine(reports)
+    sums = totals(reports)
     code = int(report.exit_code)
     refused = spending is not None and spending.refused_cost is not None
     if refused and spending is not None and not spending.interactive:
         code = int(ExitCode.USAGE)
+    if interrupted:
+        code = int(ExitCode.INTERRUPTED)
     if run_state().as_json:
         document = dict(render.jsonable(report.to_dict()))
         document["exit_code"] = code
+        document["totals"] = sums.to_dict()
         if len(reports) > 1:
             document["runs"] = len(reports)
         if refused and spending is not None:
             document["refused_to_spend"] = spending.refused_cost
+        if interrupted:
+            document["interrupted"] = True
         emit_json(document)
     else:
-        _print_report(report, title=title)
+        _print_report(report, title=title, totals=sums)
     if refused and spending is not None:
         if spending.interactive:
             echo_err("Nothing was spent; run the command again and answer y to submit.")
@@ -182,6 +203,8 @@ def _finish(reports: list[Any], *, title: str, spending: _Spending | None = None
                 + (" (statuses were still refreshed)" if report.mode in ("sync", "pull") else "")
                 + ". Rerun with --yes to allow spending (cap it with --max-credits N)."
             )
+    if interrupted:
+        echo_err("Interrupted; the summary above is what was done so far. Running the same command again is safe.")
     click.get_current_context().exit(code)
 
 
@@ -284,11 +307,15 @@ def sync(
     client = api_client(settings)
     spending = _Spending(yes=yes, interactive=current_runtime().interactive())
     reports = [_run(sheet, "sync", settings, client=client, sandbox=sandbox, confirm=spending)]
-    while watch and _pending(reports[-1]):
-        if not run_state().as_json:
-            echo_err(f"{_pending(reports[-1])} row(s) still in progress; checking again in {interval:g} s (Ctrl-C stops).")
-        current_runtime().sleep(interval)
-        reports.append(_run(sheet, "pull", settings, client=client, sandbox=sandbox))
+    try:
+        while watch and _pending(reports[-1]):
+            if not run_state().as_json:
+                echo_err(f"{_pending(reports[-1])} row(s) still in progress; checking again in {interval:g} s (Ctrl-C stops).")
+            current_runtime().sleep(interval)
+            reports.append(_run(sheet, "pull", settings, client=client, sandbox=sandbox))
+    except KeyboardInterrupt:
+        # What the earlier cycles did (and spent) is still worth reporting.
+        _finish(reports, title="Sync (interrupted)", spending=spending, interrupted=True)
     _finish(reports, title="Sync", spending=spending)
 
 

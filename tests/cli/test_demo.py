@@ -75,3 +75,31 @@ def test_demo_rejects_a_silly_speed(tmp_path):
     result = CliRunner().invoke(cli, ["demo", "--speed", "-5", "--output", str(tmp_path / "d.xlsx")], obj=runtime)
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: ") and "--speed" in result.stderr
+
+
+def test_demo_json_totals_count_every_run_not_only_the_last(tmp_path):
+    runtime, _ = demo_runtime(tmp_path)
+    result = CliRunner().invoke(cli, ["demo", "--json", "--output", str(tmp_path / "d.xlsx")], obj=runtime)
+    doc = json.loads(result.stdout)
+    spent = doc["credits_before"] - doc["credits_after"]
+    assert spent == 8 and doc["spent"] == spent == doc["totals"]["spent"]
+    # Four rows rehearsed in sandbox, then the same four live.
+    assert doc["totals"]["submitted"] == 8 and doc["runs"] == doc["totals"]["runs"] > 2
+    assert doc["totals"]["problems"] >= 4  # the sample's deliberate mistakes
+
+
+def test_ctrl_c_in_the_demo_still_prints_what_it_did(tmp_path):
+    runtime, slept = demo_runtime(tmp_path)
+    clock = runtime.clock
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        if len(slept) == 3:
+            raise KeyboardInterrupt
+        clock.advance(seconds)
+
+    runtime.sleep = sleep
+    result = CliRunner().invoke(cli, ["demo", "--output", str(tmp_path / "d.xlsx")], obj=runtime)
+    assert result.exit_code == 130
+    assert "after the demo" in result.stdout and "task(s) submitted" in result.stdout
+    assert "Interrupted" in result.stderr
