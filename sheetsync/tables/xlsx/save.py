@@ -1,0 +1,189 @@
+"""Put a package back on disk: every untouched part as it was, written atomically, through links.
+
+The new file is written beside the real file (a symlink is followed to it) and renamed over it,
+so a crash leaves the old workbook or the new one, never half of each. A file with more than
+one hard link cannot be renamed over without cutting the other links off, so it is written in
+place from the finished temp file instead. A temp file left by a killed run is removed by the
+next one.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import stat
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from ...errors import TableError
+from .package import Package
+
+#: A leftover temp file older than this belongs to no running save.
+STALE_SECONDS = 600
+_TAG = "sheetsync"
+
+
+def rebuild(package: Package, replaced: Mapping[str, bytes], added: Mapping[str, bytes]) -> bytes:
+    """The package's zip with `replaced` parts swapped in and `added` parts appended."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in package.zip.infolist():
+            if info.filename in replaced:
+                fresh = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+                fresh.compress_type = zipfile.ZIP_DEFLATED
+                fresh.external_attr = info.external_attr
+                target.writestr(fresh, replaced[info.filename], compresslevel=6)
+            else:
+                target.writestr(info, package.zip.read(info))
+        for name, data in added.items():
+            fresh = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+            fresh.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fresh, data, compresslevel=6)
+    return out.getvalue()
+
+
+def real_path(path: Path) -> Path:
+    """The file a (possibly symlinked) path names: the one whose content must change."""
+    return Path(os.path.realpath(path))
+
+
+def refuse_read_only(path: Path) -> None:
+    """TableError when the workbook is marked read-only (even for a user who could override it)."""
+    real = real_path(path)
+    try:
+        mode = real.stat().st_mode
+    except FileNotFoundError:
+        return
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(real, os.W_OK):
+        raise TableError(
+            f"{path.name} is read-only, so sheetsync will not write to it; make it writable "
+            f"(chmod u+w {path.name}, or untick Read-only in its properties) or sync a copy, then "
+            "run again."
+        )
+
+
+def temp_prefix(real: Path) -> str:
+    return f".{real.name}.{_TAG}-"
+
+
+def clean_leftovers(path: Path) -> list[str]:
+    """Remove temp files that a killed save left beside the workbook; return their names.
+
+    A temp file of a sheetsync process on this machine that is no longer running goes at
+    once; any other (another machine's on a shared folder, or an older version's) only once
+    it is older than any save takes.
+    """
+    real = real_path(path)
+    removed = []
+    host = _host()
+    ours = temp_prefix(real)
+    try:
+        candidates = list(real.parent.glob(f"{glob_escape(f'.{real.name}.')}*.tmp"))
+    except OSError:
+        return []
+    for leftover in candidates:
+        try:
+            age = time.time() - leftover.stat().st_mtime
+        except OSError:
+            continue
+        parts = leftover.name[len(ours) :].split("-") if leftover.name.startswith(ours) else []
+        dead_here = len(parts) == 3 and parts[0] == host and parts[1].isdigit() and not _running(int(parts[1]))
+        if not dead_here and age < STALE_SECONDS:
+            continue
+        try:
+            leftover.unlink()
+            removed.append(leftover.name)
+        except OSError:
+            pass
+    return removed
+
+
+def _host() -> str:
+    # The temp file's name carries host and pid, split on "-": keep the host free of them.
+    return socket.gethostname().replace("-", "_") or "host"
+
+
+def glob_escape(text: str) -> str:
+    return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in text)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def write_atomically(
+    path: Path, data: bytes, unchanged: bytes, on_disk: Callable[[], bytes], busy: type[Exception]
+) -> None:
+    """Replace the workbook's content with `data`, unless `on_disk()` no longer returns `unchanged`."""
+    real = real_path(path)
+    folder = real.parent
+    try:
+        info = real.stat()
+        mode, links = stat.S_IMODE(info.st_mode), info.st_nlink
+    except FileNotFoundError:
+        mode, links = 0o644, 1
+    prefix = f"{temp_prefix(real)}{_host()}-{os.getpid()}-"
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise TableError(
+            f"Could not save {path.name} ({exc.strerror}); check the folder is writable and run again."
+        ) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        # Saving takes a moment; a save by someone else meanwhile must not be replaced by ours.
+        if on_disk() != unchanged:
+            raise busy(
+                f"{path.name} was saved by another program while sheetsync was writing it, so "
+                "nothing was written; run again to write the results."
+            )
+        if links > 1:
+            # Renaming would leave the other hard links on the old content: write through.
+            with open(real, "r+b") as fh:
+                fh.write(data)
+                fh.truncate()
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, real)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        if isinstance(exc, OSError):
+            raise TableError(
+                f"Could not save {path.name} ({exc.strerror or exc}); close it in other programs, "
+                "check the folder is writable, and run again."
+            ) from None
+        raise
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable; not every platform lets a directory be opened.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,525 @@
+"""`XlsxTable`: one tab of an .xlsx/.xlsm file, read by streaming, written by editing parts.
+
+A write changes the articles worksheet part (only sheetsync's cells, the dimension, widths of
+new columns, and the Table or AutoFilter that should cover them), the part of the tab sheetsync
+owns, and, only when that tab is new, the sheet list, its relationships and the content types.
+Everything else in the package is copied part for part. What cannot be edited safely is
+refused when the file is read, before anything is sent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from ... import columns as C
+from ...errors import SheetBusyError, TableError
+from ..base import CellValue, CellWrite, Columns, Grid, Tab, Table, cell_text, header_key
+from . import save
+from .package import CONTENT_TYPES, WORKSHEET_TYPE, Package, SheetEntry, element_prefix, parse, rels_path
+from .reader import MAX_COLUMN, Sheet, column_letters, parse_range, read_sheet
+from .writer import SheetEdit, Splicer, grow_defined_range, grow_table, worksheet
+
+_MAX_MERGE_NOTES = 5
+_OWNED = tuple(dict.fromkeys(header_key(c) for c in C.OUTPUT_COLUMNS))
+
+
+@dataclass
+class _State:
+    """One version of the file: its bytes, its package, and what reading its tab found."""
+
+    data: bytes
+    package: Package
+    entry: SheetEntry
+    sheet: Sheet
+    notes: list[str] = field(default_factory=list)
+    xml: bytes | None = None  # the articles part, once a write needed it
+
+
+class XlsxTable(Table):
+    """One worksheet of an .xlsx or .xlsm file."""
+
+    def __init__(self, path: str | os.PathLike[str], worksheet: str | None = None, *, force: bool = False):
+        self.path = Path(path).expanduser()
+        self.worksheet = worksheet
+        self.force = force
+        self._state: _State | None = None
+        # The whole file is rewritten on every write, whichever tab is synced: the file is the
+        # unit that must not be synced twice at once.
+        self.identity = f"xlsx:{self.path.resolve()}"
+        self.display_name = f"{self.path.name} ({worksheet})" if worksheet else self.path.name
+
+    # --- Table -------------------------------------------------------------------------------
+
+    def read(self) -> Grid:
+        """Header and rows of the worksheet; re-parses the file only if it changed on disk."""
+        self._check_lock()
+        save.clean_leftovers(self.path)
+        state = self._current()
+        sheet = state.sheet
+        first = sheet.rows.get(1, [])
+        header = [cell_text(v) for v in first]
+        while header and not header[-1]:
+            header.pop()
+        width = len(header)
+        blank = (None,) * width
+        last = 0
+        for number in sorted(sheet.rows, reverse=True):
+            if number > 1 and any(v is not None for v in sheet.rows[number][:width]):
+                last = number
+                break
+        data: list[tuple[CellValue, ...]] = []
+        for number in range(2, last + 1):
+            values = sheet.rows.get(number)
+            if values is None:
+                data.append(blank)
+                continue
+            row = values[:width]
+            if len(row) < width:
+                row = row + [None] * (width - len(row))
+            data.append(tuple(row))
+        notes = list(state.notes) + self._merge_notes(state)
+        return Grid(header=tuple(header), rows=tuple(data), notes=tuple(notes))
+
+    def check_writable(self) -> None:
+        """TableError now, before anything is sent, when the file could not be written."""
+        save.refuse_read_only(self.path)
+
+    def _reread(self, key_column: str, anchor_column: str) -> Columns:
+        self._check_lock()
+        state = self._current()
+        sheet = state.sheet
+        header = tuple(cell_text(v) for v in sheet.rows.get(1, []))
+        wanted = {header_key(key_column): 0, header_key(anchor_column): 0}
+        for i, text in enumerate(header):
+            k = header_key(text)
+            if text.strip() and k in wanted and not wanted[k]:
+                wanted[k] = i + 1
+        numbers = range(2, sheet.max_row + 1)
+
+        def column(name: str) -> tuple[str, ...]:
+            col = wanted[header_key(name)]
+            if not col:
+                return ("",) * len(numbers)
+            out = []
+            for n in numbers:
+                values = sheet.rows.get(n)
+                out.append(cell_text(values[col - 1]) if values and col <= len(values) else "")
+            return tuple(out)
+
+        return Columns(header=header, keys=column(key_column), anchors=column(anchor_column), width=sheet.width)
+
+    def _write_cells(self, cells: Sequence[CellWrite], tab: Tab | None) -> list[str]:
+        # The cells were placed against the file `_reread` just parsed: write into that one,
+        # not a newer file, so that a row inserted meanwhile cannot shift them onto another
+        # row. The save then refuses if the file changed on disk since.
+        state = self._state or self._current()
+        self.check_writable()
+        package, sheet = state.package, state.sheet
+        notes = list(state.notes)
+        too_far = [c for c in cells if c.col > MAX_COLUMN]
+        if too_far:
+            raise TableError(self._no_room_message(state, len({c.col for c in too_far})))
+        merged = self._merged_cells(sheet)
+        edits: dict[int, dict[int, str]] = {}
+        for c in cells:
+            top_left = merged.get((c.row, c.col))
+            if top_left is not None:
+                notes.append(
+                    f"Row {c.row}: {column_letters(c.col)}{c.row} is inside merged cells, so it was "
+                    "left unchanged; unmerge those cells and run again."
+                )
+                continue
+            edits.setdefault(c.row, {})[c.col] = c.value
+        new_columns = {col: text for col, text in edits.get(1, {}).items() if text}
+        replaced: dict[str, bytes] = {}
+        added: dict[str, bytes] = {}
+        workbook_xml = package.workbook_xml
+        filter_to = 0
+        if new_columns:
+            filter_to, workbook_xml, table_notes = self._grow_tables(state, new_columns, replaced, workbook_xml)
+            notes.extend(table_notes)
+        if edits:
+            xml = state.xml if state.xml is not None else package.read(state.entry.part)
+            edit = SheetEdit(cells=edits, new_columns=new_columns, filter_to=filter_to)
+            new_xml = Splicer(element_prefix(xml)).edit(xml, edit)
+            replaced[state.entry.part] = new_xml
+            overwritten = {(r, c) for r, row in edits.items() for c in row} & sheet.formula_cells
+            if overwritten:
+                self._drop_from_calc_chain(state, overwritten, replaced)
+        else:
+            new_xml = state.xml
+        if tab is not None:
+            workbook_xml = self._replace_tab(state, tab, replaced, added, workbook_xml)
+        if workbook_xml is not package.workbook_xml:
+            replaced[package.workbook_part] = workbook_xml
+        if not replaced and not added:
+            return notes
+        data = save.rebuild(package, replaced, added)
+        self._check_lock()
+        save.write_atomically(self.path, data, state.data, self._read_bytes, SheetBusyError)
+        # What we just saved is what we hold, so the next write needs no re-parse.
+        state.data = data
+        state.package = Package(data, self.path.name)
+        state.entry = next(e for e in state.package.sheets if e.part == state.entry.part)
+        state.xml = new_xml
+        for r, row in edits.items():
+            values = sheet.rows.setdefault(r, [])
+            for col, text in row.items():
+                if col > len(values):
+                    values.extend([None] * (col - len(values)))
+                values[col - 1] = text or None
+                sheet.formula_cells.discard((r, col))
+            if any(v is not None for v in values):
+                sheet.width = max(sheet.width, max(i + 1 for i, v in enumerate(values) if v is not None))
+            sheet.max_row = max(sheet.max_row, r)
+        return notes
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def _current(self) -> _State:
+        """The parsed file, re-parsed when the file on disk is no longer the one we hold.
+
+        The bytes are compared, not only mtime and size: a save within the same clock tick
+        that keeps the size (a sort, say) would otherwise go unnoticed.
+        """
+        data = self._read_bytes()
+        if self._state is None or self._state.data != data:
+            self._state = None
+            self._state = self._load(data)
+        return self._state
+
+    def _read_bytes(self) -> bytes:
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            raise TableError(f"{self.path} does not exist; check the path and run again.") from None
+        except IsADirectoryError:
+            raise TableError(f"{self.path} is a folder, not a workbook; pass the .xlsx file inside it.") from None
+        except OSError as exc:
+            raise TableError(f"{self.path} cannot be read ({exc.strerror}); check its permissions.") from None
+
+    def _load(self, data: bytes) -> _State:
+        package = Package(data, self.path.name)
+        entry = self._entry(package)
+        try:
+            sheet = read_sheet(package, entry.part)
+        except (etree.XMLSyntaxError, KeyError, ValueError) as exc:
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:120]
+            raise TableError(
+                f"{self.path.name} is not a readable .xlsx/.xlsm workbook ({reason}); open it in "
+                "Excel or LibreOffice and save it as .xlsx."
+            ) from None
+        state = _State(data, package, entry, sheet)
+        self._refuse_unsafe(state)
+        state.notes.extend(self._table_notes(state))
+        return state
+
+    def _entry(self, package: Package) -> SheetEntry:
+        sheets = package.sheets
+        if not sheets:
+            raise TableError(f"{self.path.name} has no worksheets; add one and run again.")
+        if self.worksheet is None:
+            entry = next((s for s in sheets if s.kind == "worksheet"), sheets[0])
+            # Pinned by title from now on: a tab someone adds in front of it before the
+            # write-back must not become "the first sheet" that the results go into.
+            self.worksheet = entry.name
+        else:
+            exact = [s for s in sheets if s.name == self.worksheet]
+            folded = [s for s in sheets if s.name.casefold() == self.worksheet.casefold()]
+            if exact:
+                entry = exact[0]
+            elif len(folded) == 1:
+                entry = folded[0]
+            else:
+                tabs = ", ".join(repr(s.name) for s in sheets)
+                raise TableError(
+                    f"{self.path.name} has no tab {self.worksheet!r}; its tabs are {tabs}. "
+                    "Pass one of them as the worksheet."
+                )
+        if entry.kind != "worksheet" or not package.has(entry.part):
+            what = {"chartsheet": "a chart sheet", "dialogsheet": "a dialog sheet", "macrosheet": "a macro sheet"}
+            raise TableError(
+                f"The tab {entry.name!r} of {self.path.name} is {what.get(entry.kind, 'not a worksheet')}, "
+                "not a grid of cells, so it cannot hold articles; pass the tab that holds them "
+                "as the worksheet (--worksheet)."
+            )
+        return entry
+
+    def _refuse_unsafe(self, state: _State) -> None:
+        """Refuse what a write could only damage: formulas filling sheetsync's columns, no room."""
+        sheet = state.sheet
+        header = [header_key(cell_text(v)) for v in sheet.rows.get(1, [])]
+        owned = {i + 1: h for i, h in enumerate(header) if h in _OWNED}
+        for ref in sheet.formula_ranges:
+            bounds = parse_range(ref)
+            if bounds is None:
+                continue
+            r1, c1, r2, c2 = bounds
+            hit = [col for col in owned if c1 <= col <= c2 and r2 >= 2]
+            if hit:
+                name = sheet.rows[1][hit[0] - 1]
+                raise TableError(
+                    f"{state.entry.name}!{ref} is one shared or array formula that fills "
+                    f"sheetsync's column {column_letters(hit[0])} ({name}); sheetsync would have to "
+                    "break it to write there. Move the formula to another column (or convert it "
+                    "to values), then run again."
+                )
+        missing = len([h for h in _OWNED if h not in header])
+        if missing and max(sheet.width, len(header)) + missing > MAX_COLUMN:
+            raise TableError(self._no_room_message(state, missing))
+
+    def _no_room_message(self, state: _State, count: int) -> str:
+        sheet = state.sheet
+        far = next((n for n in sorted(sheet.rows) if len(sheet.rows[n]) == sheet.width), 1)
+        return (
+            f"{state.entry.name}: row {far} has a value in column {column_letters(sheet.width)}, "
+            f"so there is no room after it for sheetsync's {count} column(s) (Excel stops at "
+            f"column {column_letters(MAX_COLUMN)}); delete or move that value and run again."
+        )
+
+    def _tables(self, state: _State) -> list[tuple[str, bytes]]:
+        """(zip path, xml) of each Excel Table on the articles tab."""
+        rels = {r.id: r for r in state.package.rels(state.entry.part)}
+        out = []
+        for rel_id in state.sheet.table_rel_ids:
+            rel = rels.get(rel_id)
+            if rel and rel.type == "table" and state.package.has(rel.target):
+                out.append((rel.target, state.package.read(rel.target)))
+        return out
+
+    def _table_notes(self, state: _State) -> list[str]:
+        """Say now when a Table or filter cannot take in sheetsync's columns, before a write."""
+        notes = []
+        header = [cell_text(v) for v in state.sheet.rows.get(1, [])]
+        last = max(state.sheet.width, len(header))
+        for _, xml in self._tables(state):
+            root = parse(xml)
+            bounds = parse_range(root.get("ref", ""))
+            if bounds is None:
+                continue
+            r1, c1, r2, c2 = bounds
+            owned_inside = any(header_key(h) in _OWNED for h in header[c1 - 1 : c2])
+            owned_outside = any(
+                header_key(h) in _OWNED for i, h in enumerate(header) if not c1 - 1 <= i < c2
+            )
+            if owned_inside and not owned_outside:
+                continue
+            if (r1 != 1 or c2 < last) or owned_outside:
+                name = root.get("displayName") or root.get("name") or "a table"
+                notes.append(
+                    f"{state.entry.name}: the table {name} ({root.get('ref')}) does not reach "
+                    "sheetsync's columns, so sorting it moves the articles without their task ids; "
+                    "sheetsync then holds such rows with a note. Resize the table over sheetsync's "
+                    "columns to keep them together."
+                )
+        return notes
+
+    @staticmethod
+    def _merged_cells(sheet: Sheet) -> dict[tuple[int, int], tuple[int, int]]:
+        """Every merged cell other than a top-left one -> its top-left cell."""
+        out: dict[tuple[int, int], tuple[int, int]] = {}
+        for ref in sheet.merges:
+            bounds = parse_range(ref)
+            if bounds is None:
+                continue
+            r1, c1, r2, c2 = bounds
+            if (r2 - r1 + 1) * (c2 - c1 + 1) > 1_000_000:
+                continue  # nobody merges a million cells on purpose; do not spend memory on it
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    if (r, c) != (r1, c1):
+                        out[(r, c)] = (r1, c1)
+        return out
+
+    def _merge_notes(self, state: _State) -> list[str]:
+        ranges = [r for r in state.sheet.merges if r]
+        if not ranges:
+            return []
+        notes = []
+        header_merges = []
+        for ref in ranges:
+            bounds = parse_range(ref)
+            if bounds and bounds[0] == 1 and bounds[3] > bounds[1]:
+                header_merges.append(ref)
+        if header_merges:
+            shown = ", ".join(header_merges[:_MAX_MERGE_NOTES])
+            notes.append(
+                f"{state.entry.name}: header cells {shown} are merged, so only the first cell of "
+                "each names a column and the columns under the rest have no header; unmerge them "
+                "and give every column its own header in row 1."
+            )
+        shown = ", ".join(ranges[:_MAX_MERGE_NOTES])
+        more = f" and {len(ranges) - _MAX_MERGE_NOTES} more" if len(ranges) > _MAX_MERGE_NOTES else ""
+        notes.append(
+            f"{state.entry.name}: cells {shown}{more} are merged, so only the top-left cell of each is "
+            "read; unmerge them if every row needs its own value."
+        )
+        return notes
+
+    def _check_lock(self) -> None:
+        if self.force:
+            return
+        name = self.path.name
+        for lock, app in ((f"~${name}", "Excel"), (f".~lock.{name}#", "LibreOffice")):
+            if (self.path.parent / lock).exists():
+                raise SheetBusyError(
+                    f"{name} looks open in {app} (found {lock} beside it); close the file in "
+                    f"{app} and run again, or, if nobody has it open, delete {lock} (a crash "
+                    "leaves it behind) or pass --force."
+                )
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def _grow_tables(
+        self, state: _State, new_columns: dict[int, str], replaced: dict[str, bytes], workbook_xml: bytes
+    ) -> tuple[int, bytes, list[str]]:
+        """Let a Table or AutoFilter that ends just left of the new columns take them in."""
+        first, last = min(new_columns), max(new_columns)
+        if sorted(new_columns) != list(range(first, last + 1)):
+            return 0, workbook_xml, []
+        for part, xml in self._tables(state):
+            root = parse(xml)
+            bounds = parse_range(root.get("ref", ""))
+            if bounds is None or root.get("headerRowCount", "1") == "0":
+                continue
+            r1, c1, r2, c2 = bounds
+            if r1 == 1 and c2 + 1 == first:
+                replaced[part] = grow_table(xml, sorted(new_columns.items()))
+        filter_to = 0
+        bounds = parse_range(state.sheet.autofilter) if state.sheet.autofilter else None
+        if bounds is not None and bounds[0] == 1 and bounds[3] + 1 == first:
+            filter_to = last
+            workbook_xml = self._grow_filter_name(state, workbook_xml, last)
+        return filter_to, workbook_xml, []
+
+    def _grow_filter_name(self, state: _State, workbook_xml: bytes, last: int) -> bytes:
+        """The hidden _FilterDatabase name Excel keeps for an AutoFilter, grown with it."""
+        pattern = re.compile(
+            rb'(<(?:[\w.-]+:)?definedName\b[^>]*\bname="_xlnm\._FilterDatabase"[^>]*\blocalSheetId="'
+            + str(state.entry.index).encode()
+            + rb'"[^>]*>)([^<]*)(<)'
+        )
+        alt = re.compile(
+            rb'(<(?:[\w.-]+:)?definedName\b[^>]*\blocalSheetId="'
+            + str(state.entry.index).encode()
+            + rb'"[^>]*\bname="_xlnm\._FilterDatabase"[^>]*>)([^<]*)(<)'
+        )
+
+        def grow(m: re.Match[bytes]) -> bytes:
+            return m.group(1) + grow_defined_range(m.group(2).decode(), last).encode() + m.group(3)
+
+        new, n = pattern.subn(grow, workbook_xml, count=1)
+        if not n:
+            new, n = alt.subn(grow, workbook_xml, count=1)
+        return new if n else workbook_xml
+
+    def _drop_from_calc_chain(self, state: _State, cells: set[tuple[int, int]], replaced: dict[str, bytes]) -> None:
+        """Excel reports a damaged file when its calculation chain names a cell without a formula."""
+        chain = next((r.target for r in state.package.workbook_rels if r.type == "calcChain"), "")
+        if not chain or not state.package.has(chain):
+            return
+        xml = state.package.read(chain)
+        refs = {f"{column_letters(c)}{r}".encode() for r, c in cells}
+        sheet_id = str(state.entry.sheet_id).encode()
+        current = b""
+        kept_sheet = b""
+        out = []
+        pos = 0
+        for m in re.finditer(rb"<(?:[\w.-]+:)?c\b[^>]*?/>", xml):
+            tag = m.group(0)
+            i = re.search(rb'\si="([0-9]+)"', tag)
+            if i:
+                current = i.group(1)
+            r = re.search(rb'\sr="([A-Za-z]+[0-9]+)"', tag)
+            out.append(xml[pos : m.start()])
+            pos = m.end()
+            if current == sheet_id and r and r.group(1) in refs:
+                continue
+            if not i and current != kept_sheet:
+                # The entry relied on a removed one for its sheet: name the sheet itself.
+                tag = tag[:2] + b' i="' + current + b'"' + tag[2:] if tag[1:2] == b"c" else tag
+            kept_sheet = current
+            out.append(tag)
+        out.append(xml[pos:])
+        replaced[chain] = b"".join(out)
+
+    def _replace_tab(
+        self, state: _State, tab: Tab, replaced: dict[str, bytes], added: dict[str, bytes], workbook_xml: bytes
+    ) -> bytes:
+        package = state.package
+        rows = [tab.header, *tab.rows]
+        existing = [s for s in package.sheets if s.name.casefold() == tab.title.casefold()]
+        if existing and existing[0].part == state.entry.part:
+            raise TableError(
+                f"The tab {tab.title!r} holds the articles, so it cannot also hold {tab.title!r} "
+                "details; rename the articles tab and run again."
+            )
+        if existing and existing[0].kind == "worksheet" and package.has(existing[0].part):
+            replaced[existing[0].part] = worksheet(rows, package.main_ns)
+            return workbook_xml
+        if existing:
+            raise TableError(
+                f"{self.path.name} has a tab {existing[0].name!r} that is not a worksheet; rename "
+                f"it so sheetsync can add its {tab.title!r} tab, then run again."
+            )
+        folder = os.path.dirname(package.workbook_part)
+        n = 1
+        while package.has(f"{folder}/worksheets/sheet{n}.xml") or f"{folder}/worksheets/sheet{n}.xml" in added:
+            n += 1
+        part = f"{folder}/worksheets/sheet{n}.xml".lstrip("/")
+        added[part] = worksheet(rows, package.main_ns)
+        # The relationship: a fresh id, the same relationship namespace as the other sheets.
+        rels_part = rels_path(package.workbook_part)
+        rels_xml = package.read(rels_part)
+        ids = set(re.findall(rb'\sId="([^"]+)"', rels_xml))
+        k = len(ids) + 1
+        while f"rId{k}".encode() in ids:
+            k += 1
+        rel_id = f"rId{k}"
+        sample = re.search(rb'Type="([^"]*/)worksheet"', rels_xml)
+        base = sample.group(1).decode() if sample else "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+        rel = f'<Relationship Id="{rel_id}" Type="{base}worksheet" Target="worksheets/sheet{n}.xml"/>'
+        replaced[rels_part] = _insert_before_close(rels_xml, b"Relationships", rel.encode())
+        types = package.read(CONTENT_TYPES)
+        override = f'<Override PartName="/{part}" ContentType="{WORKSHEET_TYPE}"/>'
+        replaced[CONTENT_TYPES] = _insert_before_close(types, b"Types", override.encode())
+        # The sheet list.
+        root = parse(workbook_xml)
+        r_prefix = next((p for p, uri in (root.nsmap or {}).items() if uri and uri.endswith("relationships") and p), None)
+        sheet_ids = [int(s.get("sheetId", "0") or 0) for s in root.iter(f"{{{package.main_ns}}}sheet")]
+        main_prefix = next((p for p, uri in (root.nsmap or {}).items() if uri == package.main_ns and p), None)
+        el = f"{main_prefix}:sheet" if main_prefix else "sheet"
+        if r_prefix:
+            r_attr = f'{r_prefix}:id="{rel_id}"'
+        else:
+            ns = next((uri for uri in (root.nsmap or {}).values() if uri and uri.endswith("relationships")), None)
+            ns = ns or "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+            r_attr = f'xmlns:sr="{ns}" sr:id="{rel_id}"'
+        name = tab.title.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+        entry = f'<{el} name="{name}" sheetId="{max(sheet_ids, default=0) + 1}" {r_attr}/>'
+        close = b"sheets" if not main_prefix else f"{main_prefix}:sheets".encode()
+        return _insert_before_close(workbook_xml, close, entry.encode())
+
+    def close(self) -> None:
+        self._state = None
+
+
+def _insert_before_close(xml: bytes, element: bytes, addition: bytes) -> bytes:
+    """`xml` with `addition` inserted just before `</element>`."""
+    end = xml.rfind(b"</" + element + b">")
+    if end < 0:
+        # A self-closing root (<Relationships .../>) opens up to take the addition.
+        m = re.search(rb"<" + re.escape(element) + rb"\b([^>]*?)/>", xml)
+        if m is None:
+            raise TableError(f"The workbook's {element.decode()} list could not be found; open it in Excel, save it, and run again.")
+        return xml[: m.start()] + b"<" + element + m.group(1) + b">" + addition + b"</" + element + b">" + xml[m.end() :]
+    return xml[:end] + addition + xml[end:]
+
+
+__all__ = ["XlsxTable"]
