@@ -17,18 +17,21 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import logging
+import json
 import random
+import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from . import __version__, models
 from .errors import (
@@ -45,7 +48,7 @@ from .errors import (
     ValidationFailedError,
 )
 from .pacing import SlidingWindowLimiter, shared_limiter
-from .redact import Secret, install_log_filter, one_line, redact
+from .redact import PLACEHOLDER, Secret, install_log_filter, one_line, redact
 
 log = logging.getLogger("sheetsync.client")
 T = TypeVar("T")
@@ -66,12 +69,70 @@ MAX_RETRY_AFTER = 60.0
 # a JSON array. When the server says so, the task is resent once in array form.
 ARRAY_CAPABLE_FIELDS = ("target_website_ids", "article_urls")
 
+#: The largest answer read. Neither list endpoint paginates; 32 MiB is some 100,000 tasks.
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+_CHUNK = 64 * 1024
+
+
+class _Watch:
+    """The connection one request is using, so that its deadline can cut it off.
+
+    The read timeout counts per socket read, so a server trickling one byte a second would
+    never trip it; shutting the socket down from a timer ends the request at the deadline,
+    whether it is waiting for the headers or the body.
+    """
+
+    def __init__(self) -> None:
+        self.conn: Any = None
+        self.fired = False
+        self.done = threading.Event()
+
+    def expire(self) -> None:
+        self.fired = True
+        # Still connecting (no socket yet): the connect timeout ends that phase; keep trying.
+        while not self.done.is_set():
+            sock = getattr(self.conn, "sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return
+            self.done.wait(0.05)
+
+
+_watching = threading.local()
+
+
+class _WatchedPool:
+    """Pool mixin: tells the current request's `_Watch` which connection carries it."""
+
+    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        watch = getattr(_watching, "watch", None)
+        if watch is not None:
+            watch.conn = conn
+        return super()._make_request(conn, *args, **kwargs)  # type: ignore[misc]
+
+
+class _WatchedHTTPPool(_WatchedPool, HTTPConnectionPool):
+    pass
+
+
+class _WatchedHTTPSPool(_WatchedPool, HTTPSConnectionPool):
+    pass
+
+
+class _Adapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
 
 def make_session() -> requests.Session:
     """The one HTTP session factory: no transport-level retries (we decide), JSON accepted."""
     session = requests.Session()
     # urllib3 must never resend on its own: a resent task/store could spend credits twice.
-    adapter = HTTPAdapter(max_retries=0, pool_connections=4, pool_maxsize=8)
+    adapter = _Adapter(max_retries=0, pool_connections=4, pool_maxsize=8)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers.update(
@@ -374,6 +435,8 @@ class Client:
         session: requests.Session | None = None,
         rate_limit: int = 60,
         timeout: tuple[float, float] = (5.0, 30.0),
+        deadline: float | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
         max_retries: int = 4,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
@@ -383,6 +446,9 @@ class Client:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._session = session if session is not None else make_session()
         self._timeout = timeout
+        # However slowly an answer trickles in, one attempt ends by then (connect + read).
+        self._deadline = deadline if deadline is not None else float(sum(timeout))
+        self._max_bytes = max_response_bytes
         self._max_retries = max(0, max_retries)
         self._sleep = sleep
         self._monotonic = monotonic
@@ -557,6 +623,11 @@ class Client:
         started = self._monotonic()
         response: requests.Response | None = None
         failure: _Failure | None = None
+        watch = _Watch()
+        timer = threading.Timer(self._deadline, watch.expire)
+        timer.daemon = True
+        _watching.watch = watch
+        timer.start()
         try:
             response = self._session.request(
                 method,
@@ -565,9 +636,19 @@ class Client:
                 json=json_body,
                 timeout=self._timeout,
                 allow_redirects=False,  # a redirect would carry the token to another address
+                stream=True,  # the body is read below, within the deadline and the size cap
             )
+            failure = self._read_body(response)
         except requests.RequestException as exc:
             failure = _classify(exc)
+        finally:
+            watch.done.set()
+            timer.cancel()
+            _watching.watch = None
+            if response is not None:
+                response.close()
+        if watch.fired:
+            failure = _Failure(f"no complete answer came within {self._deadline:g} seconds", sent=True)
         elapsed = self._monotonic() - started
         if failure is None or failure.sent:
             with self._lock:
@@ -578,6 +659,27 @@ class Client:
         assert response is not None
         log.debug("%s %s -> %s in %.3fs", method, endpoint, response.status_code, elapsed)
         return response
+
+    def _read_body(self, response: requests.Response) -> _Failure | None:
+        """Read the answer into `response.content`, at most `max_response_bytes` of it."""
+        too_big = _Failure(
+            f"the answer is larger than {self._max_bytes / 2**20:g} MiB, more than sheetsync reads",
+            sent=True,
+            fatal=True,  # the same request would only fetch it again
+        )
+        length = response.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > self._max_bytes:
+            return too_big
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(_CHUNK):
+            size += len(chunk)
+            if size > self._max_bytes:
+                return too_big
+            chunks.append(chunk)
+        # Whatever a hostile or broken server echoes back, the token never gets further.
+        response._content = _mask(b"".join(chunks), _token_forms(self._token.reveal()))
+        return None
 
     def _pause(self, endpoint: str, attempt: int, why: str,
                response: requests.Response | None) -> bool:
@@ -737,6 +839,23 @@ class Client:
             "try again.",
             status=status, endpoint=endpoint,
         )
+
+
+def _token_forms(token: str) -> tuple[bytes, ...]:
+    """The byte forms in which an answer could carry `token`: raw, URL- and JSON-escaped."""
+    if len(token) < 4:  # as in `redact`: shorter would mask ordinary words
+        return ()
+    escaped = json.dumps(token)[1:-1]
+    forms = {token, quote(token, safe=""), quote_plus(token), escaped, escaped.replace("/", "\\/")}
+    return tuple(sorted((f.encode("utf-8") for f in forms), key=len, reverse=True))
+
+
+def _mask(content: bytes, forms: tuple[bytes, ...]) -> bytes:
+    """`content` with every form of the token replaced: nothing a server echoes is stored."""
+    for form in forms:
+        if form in content:
+            content = content.replace(form, PLACEHOLDER.encode("ascii"))
+    return content
 
 
 def _after(retries: int) -> str:

@@ -38,6 +38,21 @@ class Reset:
 
 
 @dataclass
+class Trickle:
+    """Answer 200 with `body`, headers included, one byte every `interval` seconds."""
+
+    body: bytes = b'{"success": true, "credits": 5}'
+    interval: float = 0.25
+
+
+@dataclass
+class Endless:
+    """Answer 200 with a JSON body that grows, without Content-Length, up to `limit` bytes."""
+
+    limit: int
+
+
+@dataclass
 class Seen:
     method: str
     endpoint: str
@@ -91,6 +106,36 @@ class FakeApi:
                 answer = queue.popleft() if queue else api.defaults.get(endpoint, Reply(404, {"success": False, "message": "Not found"}))
                 if isinstance(answer, Hang):
                     api._release.wait(10)
+                    self.close_connection = True
+                    return
+                if isinstance(answer, Trickle):
+                    head = (
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(answer.body)}\r\n\r\n"
+                    ).encode() + answer.body
+                    for i in range(len(head)):
+                        if api._release.wait(answer.interval):
+                            break
+                        try:
+                            self.wfile.write(head[i : i + 1])
+                            self.wfile.flush()
+                        except OSError:
+                            break
+                    self.close_connection = True
+                    return
+                if isinstance(answer, Endless):
+                    self.wfile.write(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+                        b'{"success": true, "message": ['
+                    )
+                    sent, chunk = 0, b'"padding", ' * 6000
+                    try:
+                        while sent < answer.limit and not api._release.is_set():
+                            self.wfile.write(chunk)
+                            sent += len(chunk)
+                        self.wfile.write(b'"end"]}')
+                    except OSError:
+                        pass
                     self.close_connection = True
                     return
                 if isinstance(answer, Reset):
