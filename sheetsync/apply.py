@@ -384,7 +384,14 @@ def submit(
             ctx.writer.stage(a.row, a.key, False, {C.NOTES: note})
             continue
         ctx.checkpoint("after-post")
-        ctx.journal.record_submitted(ctx.sheet, a.key, mode, task_id)
+        try:
+            ctx.journal.record_submitted(ctx.sheet, a.key, mode, task_id)
+        except errors.StateError:
+            # The task exists: its id still goes into the sheet (the run's last flush), and
+            # the next run finds it by its marker whatever the journal says.
+            ctx.spent += a.cost
+            _submitted(ctx, a, task_id, sent_now=True)
+            raise
         ctx.checkpoint("after-journal")
         ctx.spent += a.cost
         _submitted(ctx, a, task_id, sent_now=True)

@@ -66,10 +66,15 @@ def _positive_int(value: str) -> int:
     return number
 
 
-def _positive_float(value: str) -> float:
+#: The longest request timeout accepted: "inf" or "1e309" would make a request wait forever.
+MAX_TIMEOUT = 3600.0
+
+
+def _seconds(value: str) -> float:
     number = float(str(value).strip())
-    if number <= 0:
-        raise ValueError("not positive")
+    # `nan <= 0` is False, so a plain positivity test lets NaN through: test the range instead.
+    if not 0 < number <= MAX_TIMEOUT:
+        raise ValueError("out of range")
     return number
 
 
@@ -93,7 +98,7 @@ _SPEC: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "api_token": (TOKEN_ENV, _text, "the token from your BacklinkBase account"),
     "api_url": ("BACKLINKBASE_API_URL", _url, "an http(s) URL like " + DEFAULT_API_URL),
     "rate_limit": ("SHEETSYNC_RATE_LIMIT", _positive_int, "requests per minute, 0 for no limit"),
-    "timeout": ("SHEETSYNC_TIMEOUT", _positive_float, "seconds, e.g. 30"),
+    "timeout": ("SHEETSYNC_TIMEOUT", _seconds, f"seconds, more than 0 and at most {MAX_TIMEOUT:g}, e.g. 30"),
     "max_credits": ("SHEETSYNC_MAX_CREDITS", _positive_int, "a whole number of credits"),
     "batch_size": ("SHEETSYNC_BATCH_SIZE", _positive_int, "a whole number, e.g. 20"),
     "worksheet": ("SHEETSYNC_WORKSHEET", _text, "a tab name"),

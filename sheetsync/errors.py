@@ -30,6 +30,10 @@ class ConfigError(SheetsyncError):
     """Settings, flags or environment are wrong or missing."""
 
 
+class StateError(ConfigError):
+    """The folder for the journal and locks cannot be created or written (permissions, full disk)."""
+
+
 class TableError(SheetsyncError):
     """The spreadsheet cannot be opened, read or written."""
 

@@ -12,14 +12,17 @@ import datetime as dt
 import functools
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import platformdirs
 
 from . import models
-from .errors import TableError
+from .errors import StateError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 APP_NAME = "sheetsync"
 
@@ -104,13 +107,41 @@ class Snapshot:
 EMPTY = Snapshot(entries={}, seen={}, state={})
 
 
+def state_error(folder: Path | str, exc: BaseException, doing: str = "write to") -> StateError:
+    """The configuration error for a state folder that cannot be used, with the next step."""
+    reason = getattr(exc, "strerror", None) or " ".join(str(exc).split()) or type(exc).__name__
+    full = "full" in reason.lower() or getattr(exc, "errno", None) == 28  # ENOSPC
+    step = "free some space there" if full else "check its permissions"
+    return StateError(
+        f"sheetsync cannot {doing} its state folder {folder} ({reason}); {step}, or set "
+        "SHEETSYNC_STATE_DIR to a writable folder with room, then run again."
+    )
+
+
+def _writes(method: F) -> F:
+    """Turn a failed journal write (a full disk, a folder made read-only) into a StateError."""
+
+    @functools.wraps(method)
+    def wrapper(self: "Journal", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.Error, OSError) as exc:
+            raise state_error(Path(self.path).parent, exc) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
 class Journal:
     """SQLite-backed submission journal; every method commits before it returns."""
 
     def __init__(self, path: str | Path):
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(self.path).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise state_error(folder, exc, "create") from None
         try:
             # isolation_level=None: we commit each statement ourselves, immediately.
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -121,9 +152,12 @@ class Journal:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
-            raise TableError(
-                f"The sync journal {self.path} cannot be opened ({exc}); "
-                "check the folder's permissions or delete the file to start a new journal."
+            if "full" in str(exc).lower():
+                raise state_error(Path(self.path).parent, exc) from None
+            raise StateError(
+                f"The sync journal {self.path} cannot be opened ({exc}); check the folder's "
+                "permissions (or set SHEETSYNC_STATE_DIR to another folder), or delete the file "
+                "to start a new journal."
             ) from None
 
     @classmethod
@@ -145,10 +179,12 @@ class Journal:
 
     # --- submissions ---------------------------------------------------------------------
 
+    @_writes
     def record_intent(self, sheet: str, entry: Entry) -> None:
         """Durably note that `entry` is about to be sent (call before the POST)."""
         self._upsert(sheet, Entry(entry.row_key, entry.mode, INTENT, "", entry.name, entry.fingerprint))
 
+    @_writes
     def record_submitted(self, sheet: str, row_key: str, mode: str, task_id: str) -> None:
         """Durably note the task id the server gave (call right after the POST)."""
         self._db.execute(
@@ -156,10 +192,12 @@ class Journal:
             (SUBMITTED, task_id, _now(), sheet, row_key, mode),
         )
 
+    @_writes
     def record_adopted(self, sheet: str, entry: Entry) -> None:
         """Record a task found on the server by its marker (another machine, or a lost answer)."""
         self._upsert(sheet, Entry(entry.row_key, entry.mode, SUBMITTED, entry.task_id, entry.name, entry.fingerprint))
 
+    @_writes
     def record_unknown(self, sheet: str, row_key: str, mode: str) -> None:
         """The POST went out but its answer was lost: the next run must look before sending."""
         self._db.execute(
@@ -167,6 +205,7 @@ class Journal:
             (UNKNOWN, _now(), sheet, row_key, mode, SUBMITTED),
         )
 
+    @_writes
     def forget_intent(self, sheet: str, row_key: str, mode: str) -> None:
         """The server refused the POST (or it never left): nothing was created."""
         self._db.execute(
@@ -186,6 +225,7 @@ class Journal:
 
     # --- what refreshes saw --------------------------------------------------------------
 
+    @_writes
     def remember_seen(self, sheet: str, seen: Iterable[Seen]) -> None:
         """Store the last seen state of tasks (one transaction)."""
         rows = [
@@ -209,6 +249,7 @@ class Journal:
                 rows,
             )
 
+    @_writes
     def set_state(self, sheet: str, name: str, value: str) -> None:
         """Remember one named value for `sheet` (e.g. the Placements tab digest)."""
         self._db.execute(

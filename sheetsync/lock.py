@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from .errors import SheetBusyError
+from .journal import state_error
 
 
 class SheetLock:
@@ -27,8 +28,11 @@ class SheetLock:
 
     def acquire(self) -> None:
         """Take the lock or raise SheetBusyError naming the process that holds it."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise state_error(self.folder, exc, "create a lock in") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -39,8 +43,11 @@ class SheetLock:
                 f"Another sync of {self.display_name} is running ({who}); "
                 "wait for it to finish (or stop it), then run again."
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+        except OSError:
+            pass  # the pid only improves the message a second sync prints; a full disk is no reason to stop
         self._fd = fd
 
     def release(self) -> None:

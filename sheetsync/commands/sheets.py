@@ -100,9 +100,8 @@ def _journal(settings: Settings) -> Journal | None:
         return None  # the workflow's default: the user's data folder
     from ..journal import Journal
 
-    folder = Path(settings.state_dir).expanduser()
-    folder.mkdir(parents=True, exist_ok=True)
-    return Journal(folder / "journal.sqlite3")
+    # Journal creates the folder, and says what to do when it cannot.
+    return Journal(Path(settings.state_dir).expanduser() / "journal.sqlite3")
 
 
 def _run(
