@@ -6,9 +6,11 @@ printing is the caller's business.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import enum
+import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -17,6 +19,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from .models import Catalogue, Health, Site
+from .redact import redact
 
 
 def jsonable(value: Any) -> Any:
@@ -75,6 +78,30 @@ def site_dict(site: Site) -> dict[str, Any]:
 
 
 SITE_CSV_HEADER = ("id", "url", "da", "pa", "spam_score", "enabled", "limited")
+# What a spreadsheet opening the CSV would take for the start of a formula (OWASP's list).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value safe to open in a spreadsheet: text that would start a formula gets a leading '."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_START):
+        value = "'" + value
+    # The csv module leaves a lone CR unquoted, and readers take it for the end of the line.
+    return value.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+
+
+def sites_csv(sites: Sequence[Site], *secrets: str) -> str:
+    """The catalogue as CSV; a site URL can never run as a formula or show a secret."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(SITE_CSV_HEADER)
+    for site in sites:
+        row = site_dict(site)
+        writer.writerow([csv_cell(redact(row[k], *secrets) if isinstance(row[k], str) else row[k])
+                         for k in SITE_CSV_HEADER])
+    return buffer.getvalue()
 
 
 def sites_table(sites: Sequence[Site], *, title: str | None = None) -> RichTable:

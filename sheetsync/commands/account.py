@@ -57,14 +57,6 @@ def sites(
     if run_state().as_json:
         emit_json({"count": len(chosen), "sites": [render.site_dict(s) for s in chosen]})
     elif as_csv:
-        import csv
-        import io
-
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(render.SITE_CSV_HEADER)
-        for site in chosen:
-            writer.writerow([render.site_dict(site)[k] for k in render.SITE_CSV_HEADER])
-        click.echo(buffer.getvalue(), nl=False)
+        click.echo(render.sites_csv(chosen, settings.api_token or ""), nl=False)
     else:
         show(render.sites_table(chosen, title=f"{len(chosen)} of {len(catalogue.sites)} sites"))
