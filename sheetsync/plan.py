@@ -268,6 +268,11 @@ class NotReady(Action):
     kind = "not-ready"
 
     @property
+    def attention(self) -> bool:  # type: ignore[override]
+        # A half-typed row waits quietly; a ready cell nobody can read needs its author.
+        return any(p.canonical == C.READY for p in self.problems)
+
+    @property
     def message(self) -> str:
         return "not ready" + (f": {problems_text(self.problems, sep=' ')}" if self.problems else "")
 
