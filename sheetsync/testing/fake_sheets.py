@@ -8,6 +8,14 @@ empty cells, error bodies, update counts) follows Google's recorded answers.
 Besides the API it offers what tests need: request counts by kind, injected failures
 (`fail_next`), hooks that let a "person" edit the sheet between two requests, and direct store
 methods (`Sheet.insert_row`, `sort_rows`, ...).
+
+It also behaves like Google under load, on an injected clock (`clock=`, anything with `now()`
+and `advance(seconds)`, such as the emulator's `FakeClock`): per-user per-minute read and write
+quotas answered with Google's 429 body (`set_quota`), HTML 502/503 pages from the front end,
+a connection reset after a write was applied, truncated or undecodable answers, latency
+(`latency=`), random failures (`storm`) and people editing before any request, retries
+included (`between_requests`). Answers are gzip-compressed only when the User-Agent contains
+"gzip", as Google does, and `bytes_sent` counts them as they went over the wire.
 """
 
 from __future__ import annotations
@@ -15,7 +23,9 @@ from __future__ import annotations
 import ast
 import copy
 import datetime as dt
+import gzip
 import inspect
+import io
 import json
 import operator
 import random
@@ -29,6 +39,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import requests
 from requests.adapters import BaseAdapter
+from urllib3.exceptions import ProtocolError
+from urllib3.response import HTTPResponse
 
 SHEETS_HOST = "https://sheets.googleapis.com/"
 CELL_LIMIT = 50_000  # characters Google accepts in one cell
@@ -111,7 +123,24 @@ _FORMATTING_REQUESTS = frozenset(
         "deleteBanding",
     }
 )
-READ_KINDS = frozenset({"spreadsheets.get", "values.get", "values.batchGet"})
+READ_KINDS = frozenset({"spreadsheets.get", "spreadsheets.getByDataFilter", "values.get", "values.batchGet"})
+PAYLOAD_LIMIT = 10 * 1024 * 1024  # bytes Google accepts in one request body
+# Google's front end answers some outages with its own HTML page instead of the API's JSON.
+_HTML_PAGE = (
+    "<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n  <meta name=viewport "
+    "content=\"initial-scale=1, minimum-scale=1, width=device-width\">\n  <title>Error {status} "
+    "({reason})!!1</title>\n  <a href=//www.google.com/><span id=logo aria-label=Google></span></a>\n"
+    "  <p><b>{status}.</b> <ins>That\u2019s an error.</ins>\n  <p>{words}  <ins>That\u2019s all we "
+    "know.</ins>\n"
+)
+_HTML_WORDS = {
+    502: ("Server Error", "The server encountered a temporary error and could not complete your request.<p>Please try again in 30 seconds."),
+    503: ("Service Unavailable", "The service you requested is not available at this time.<p>Please try again later."),
+    413: ("Request Entity Too Large", "Your client issued a request that was too large."),
+}
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+            413: "Request Entity Too Large", 429: "Too Many Requests", 500: "Internal Server Error",
+            502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
 class UnexpectedRequest(AssertionError):
@@ -121,14 +150,19 @@ class UnexpectedRequest(AssertionError):
 class ApiFault(Exception):
     """An error answer, shaped like Google's `{"error": {...}}` body."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, *, word: str | None = None,
+                 details: list[dict[str, Any]] | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.word = word or _STATUS_WORD.get(status, "UNKNOWN")
+        self.details = details or []
 
     def body(self) -> dict[str, Any]:
-        word = _STATUS_WORD.get(self.status, "UNKNOWN")
-        return {"error": {"code": self.status, "message": self.message, "status": word}}
+        error: dict[str, Any] = {"code": self.status, "message": self.message, "status": self.word}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
 
 
 # --- cells and A1 notation -----------------------------------------------------------------
@@ -362,7 +396,7 @@ class Sheet:
         ]
 
     def _put(self, r: int, c: int, value: Any, user_entered: bool) -> None:
-        if isinstance(value, str) and len(value) > CELL_LIMIT:
+        if isinstance(value, str) and utf16_length(value) > CELL_LIMIT:
             raise ApiFault(
                 400,
                 f"Your input contains more than the maximum of {CELL_LIMIT} characters in a single cell.",
@@ -441,6 +475,11 @@ def _grid_check(span: Span, rows: int | None = None, cols: int | None = None) ->
 
 
 # --- values --------------------------------------------------------------------------------
+
+
+def utf16_length(text: str) -> int:
+    """Length as Google counts it: UTF-16 code units (an emoji outside the BMP counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def to_serial(value: dt.date | dt.datetime) -> int | float:
@@ -682,17 +721,93 @@ class Request:
     method: str
     url: str
     body: Any
+    user: str = "anonymous"
+    #: Bytes of the request body, and of the answer as it went over the wire (compressed or not).
+    received_bytes: int = 0
+    sent_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One injected failure.
+
+    `how`: "json" (Google's JSON error body with `status`), "html" (the front end's HTML page
+    with `status`), "reset" (the request is applied, then the connection drops before the
+    answer), "truncated" (the answer breaks off mid-body), "bad_json" (200 with a body that is
+    not JSON).
+    """
+
+    status: int = 429
+    how: str = "json"
+    message: str | None = None
+
+
+@dataclass
+class _Answer:
+    status: int
+    body: bytes
+    content_type: str = "application/json; charset=UTF-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False  # the connection resets instead of answering
+    truncate: bool = False  # the body breaks off
+
+
+class _RealClock:
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.timezone.utc)
+
+
+_QUOTA_WORDS = {"read": ("Read requests", "ReadRequestsPerMinutePerUser", "read_requests"),
+                "write": ("Write requests", "WriteRequestsPerMinutePerUser", "write_requests")}
+
+
+def quota_fault(kind: str, limit: int) -> ApiFault:
+    """Google's 429 for a per-user per-minute quota, body and details as Google sends them."""
+    metric, name, metric_id = _QUOTA_WORDS[kind]
+    return ApiFault(
+        429,
+        f"Quota exceeded for quota metric '{metric}' and limit '{metric} per minute per user' of service "
+        "'sheets.googleapis.com' for consumer 'project_number:0'.",
+        details=[
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "RATE_LIMIT_EXCEEDED",
+                "domain": "googleapis.com",
+                "metadata": {
+                    "quota_location": "global", "quota_limit": name, "quota_limit_value": str(limit),
+                    "consumer": "projects/0", "service": "sheets.googleapis.com",
+                    "quota_metric": f"sheets.googleapis.com/{metric_id}",
+                },
+            },
+            {
+                "@type": "type.googleapis.com/google.rpc.Help",
+                "links": [{"description": "Request a higher quota limit.",
+                           "url": "https://cloud.google.com/docs/quota#requesting_higher_quota"}],
+            },
+        ],
+    )
 
 
 class FakeSheets:
     """The store plus the HTTP surface. One instance per test."""
 
-    def __init__(self, *, seed: int = 1):
+    def __init__(self, *, seed: int = 1, clock: Any = None, latency: float = 0.0):
         self.spreadsheets: dict[str, Spreadsheet] = {}
         self.counts: Counter[str] = Counter()
         self.log: list[Request] = []
-        self._failures: list[tuple[int, str]] = []
+        self.clock = clock or _RealClock()
+        #: Seconds each request takes, passed on the clock (only a clock with `advance` moves).
+        self.latency = latency
+        #: Bytes of every answer as sent (compressed when the client asked for gzip), and received.
+        self.bytes_sent = 0
+        self.bytes_received = 0
+        self._failures: list[Fault] = []
         self._hooks: list[tuple[str | None, Callable[..., Any]]] = []
+        self._people: list[Callable[..., Any]] = []
+        self._quota: dict[str, int] = {}
+        self._retry_after = False
+        self._used: Counter[tuple[str, str, int]] = Counter()
+        self._storm: tuple[float, tuple[Fault, ...], random.Random] | None = None
         self._lock = threading.RLock()
         self._random = random.Random(seed)
 
@@ -725,16 +840,39 @@ class FakeSheets:
         return sheet
 
     # -- test controls
-    def fail_next(self, n: int = 1, status: int = 429, message: str | None = None) -> None:
+    def fail_next(self, n: int = 1, status: int = 429, message: str | None = None, *, how: str = "json") -> None:
         """Answer the next `n` requests with `status` (429, 500, 503, ...) instead of serving them.
 
-        `message` replaces Google's usual words for that status in the error body.
+        `message` replaces Google's usual words for that status in the error body; `how` picks
+        the kind of failure (see `Fault`): "html", "reset", "truncated" or "bad_json".
         """
-        self._failures.extend([(status, message or _FAILURE_MESSAGE.get(status, "Error"))] * n)
+        self._failures.extend([Fault(status, how, message)] * n)
 
     def on_next_request(self, action: Callable[..., Any], kind: str | None = None) -> None:
         """Run `action()` (or `action(request)`) just before the next request (of `kind`) is served."""
         self._hooks.append((kind, action))
+
+    def between_requests(self, action: Callable[..., Any]) -> None:
+        """Run `action()` (or `action(request)`) before every request, throttled or failed ones too."""
+        self._people.append(action)
+
+    def set_quota(self, reads: int | None = 60, writes: int | None = 60, *, retry_after: bool = False) -> None:
+        """Per-user quotas per clock minute, as Google's defaults (60 reads, 60 writes); None = none.
+
+        A request over quota gets Google's 429 body; with `retry_after` also a Retry-After header
+        giving the seconds until the minute turns.
+        """
+        self._quota = {k: v for k, v in (("read", reads), ("write", writes)) if v is not None}
+        self._retry_after = retry_after
+
+    def storm(self, rate: float, faults: Sequence[Fault], *, seed: int = 7) -> None:
+        """From now on, each request fails with probability `rate`, with one of `faults` at random."""
+        self._storm = (rate, tuple(faults), random.Random(seed))
+
+    def calm(self) -> None:
+        """End a `storm` and the people's edits."""
+        self._storm = None
+        self._people.clear()
 
     @property
     def reads(self) -> int:
@@ -751,6 +889,7 @@ class FakeSheets:
     def reset_counts(self) -> None:
         self.counts.clear()
         self.log.clear()
+        self.bytes_sent = self.bytes_received = 0
 
     # -- wiring
     def mount(self, session: requests.Session) -> requests.Session:
@@ -771,31 +910,87 @@ class FakeSheets:
 
     # -- serving
     def handle(self, method: str, url: str, body: bytes | str | None) -> tuple[int, Any]:
+        """Answer one request as (status, decoded body); faults that are not a status act as 200."""
+        answer = self.serve(method, url, body)
+        try:
+            return answer.status, json.loads(answer.body)
+        except ValueError:
+            return answer.status, answer.body.decode("utf-8", "replace")
+
+    def serve(self, method: str, url: str, body: bytes | str | None,
+              headers: Any = None) -> _Answer:
+        """Answer one request, faults and quotas included, as the wire would carry it."""
         with self._lock:
+            raw = body.encode("utf-8") if isinstance(body, str) else (body or b"")
+            self.bytes_received += len(raw)
+            if self.latency and hasattr(self.clock, "advance"):
+                self.clock.advance(self.latency)
             parts = urlsplit(url)
             query = parse_qs(parts.query, keep_blank_values=True)
             try:
-                payload = json.loads(body) if body else None
-            except ValueError:
-                return 400, ApiFault(400, "Invalid JSON payload received.").body()
-            try:
                 kind, route = self._route(method, parts.path)
             except ApiFault as fault:
-                return fault.status, fault.body()
+                return _json_answer(fault.status, fault.body())
+            user = str((headers or {}).get("Authorization", "")) or "anonymous"
+            request = Request(kind, method, url, None, user, len(raw))
+            if len(raw) > PAYLOAD_LIMIT:
+                self.counts[kind] += 1
+                self.log.append(request)
+                fault = ApiFault(400, f"Request payload size exceeds the limit: {PAYLOAD_LIMIT} bytes.")
+                return _json_answer(400, fault.body())
+            try:
+                request.body = json.loads(raw) if raw else None
+            except ValueError:
+                return _json_answer(400, ApiFault(400, "Invalid JSON payload received.").body())
             self.counts[kind] += 1
-            request = Request(kind, method, url, payload)
             self.log.append(request)
+            for person in list(self._people):
+                _call_hook(person, request)
             for hook in [h for h in self._hooks if h[0] in (None, kind)][:1]:
                 self._hooks.remove(hook)
                 _call_hook(hook[1], request)
-            if self._failures:
-                status, message = self._failures.pop(0)
-                return status, ApiFault(status, message).body()
+            fault = self._fault()
+            if fault is not None and fault.how in ("json", "html"):
+                return _fault_answer(fault)
+            throttled = self._throttle(user, kind)
+            if throttled is not None:
+                return throttled
             try:
-                return 200, route(query, payload)
-            except ApiFault as fault:
-                return fault.status, fault.body()
+                answer = _json_answer(200, route(query, request.body))
+            except ApiFault as error:
+                return _json_answer(error.status, error.body())
+            if fault is not None:
+                if fault.how == "reset":
+                    answer.drop = True
+                elif fault.how == "truncated":
+                    answer.truncate = True
+                elif fault.how == "bad_json":
+                    answer.body = answer.body[: max(1, len(answer.body) // 2)]
+            return answer
 
+    def _fault(self) -> Fault | None:
+        if self._failures:
+            return self._failures.pop(0)
+        if self._storm is not None:
+            rate, faults, rng = self._storm
+            if rng.random() < rate:
+                return rng.choice(faults)
+        return None
+
+    def _throttle(self, user: str, kind: str) -> _Answer | None:
+        which = "read" if kind in READ_KINDS else "write"
+        limit = self._quota.get(which)
+        if limit is None:
+            return None
+        seconds = self.clock.now().timestamp()
+        minute = int(seconds // 60)
+        if self._used[(user, which, minute)] >= limit:
+            answer = _json_answer(429, quota_fault(which, limit).body())
+            if self._retry_after:
+                answer.headers["Retry-After"] = str(max(1, int((minute + 1) * 60 - seconds + 0.999)))
+            return answer
+        self._used[(user, which, minute)] += 1
+        return None
     def _route(self, method: str, path: str) -> tuple[str, Callable[[dict[str, Any], Any], Any]]:
         m = re.fullmatch(r"/v4/spreadsheets/([^/:]+)(.*)", path)
         if not m:
@@ -816,6 +1011,7 @@ class FakeSheets:
         fixed = {
             ("GET", ""): ("spreadsheets.get", self._get),
             ("POST", ":batchUpdate"): ("spreadsheets.batchUpdate", self._batch_update),
+            ("POST", ":getByDataFilter"): ("spreadsheets.getByDataFilter", self._get_by_data_filter),
             ("GET", "/values:batchGet"): ("values.batchGet", self._values_batch_get),
             ("POST", "/values:batchGet"): ("values.batchGet", self._values_batch_get),
             ("POST", "/values:batchUpdate"): ("values.batchUpdate", self._values_batch_update),
@@ -836,13 +1032,14 @@ class FakeSheets:
         raise ApiFault(404, "Requested entity was not found.")
 
     # -- spreadsheets.get
-    def _get(self, book: Spreadsheet, query: dict[str, Any], _: Any) -> Any:
+    def _get(self, book: Spreadsheet, query: dict[str, Any], _: Any, spans: list[Any] | None = None) -> Any:
         include = _flag(query, "includeGridData")
         mask = parse_fields(query["fields"][0]) if "fields" in query else None
         # Cells are masked as they are built (the bulk of a large answer), the rest at the end.
         cell_mask = _below(mask, "sheets", "data", "rowData", "values")
-        ranges = query.get("ranges", [])
-        spans = [book.resolve(r) for r in ranges]
+        if spans is None:
+            spans = query.get("ranges", [])
+        spans = [book.resolve(r) if isinstance(r, str) else r for r in spans]
         sheets = []
         for index, sheet in enumerate(book.sheets):
             mine = [s for s in spans if s.sheet is sheet]
@@ -877,6 +1074,25 @@ class FakeSheets:
                 mask["sheets"]["data"]["rowData"]["values"] = None  # already masked
             answer = apply_fields(answer, mask)
         return answer
+
+    def _get_by_data_filter(self, book: Spreadsheet, query: dict[str, Any], payload: Any) -> Any:
+        """spreadsheets.getByDataFilter with `gridRange` and `a1Range` filters: spreadsheets.get by ranges."""
+        ranges = []
+        for i, entry in enumerate(payload.get("dataFilters", [])):
+            if "a1Range" in entry:
+                ranges.append(entry["a1Range"])
+                continue
+            grid = entry.get("gridRange")
+            if grid is None:
+                raise ApiFault(400, f"Invalid dataFilters[{i}]: only gridRange and a1Range are supported by this fake")
+            sheet = book.sheet_by_id(grid.get("sheetId", 0))
+            r1, r2 = int(grid.get("startRowIndex", 0)) + 1, grid.get("endRowIndex")
+            c1, c2 = int(grid.get("startColumnIndex", 0)) + 1, grid.get("endColumnIndex")
+            ranges.append(Span(sheet, r1, c1, None if r2 is None else int(r2), None if c2 is None else int(c2)))
+        options = dict(query)
+        if payload.get("includeGridData"):
+            options["includeGridData"] = ["true"]
+        return self._get(book, options, None, spans=ranges)
 
     def _grid_data(self, sheet: Sheet, span: Span, cell_mask: dict[str, Any] | None = None) -> dict[str, Any]:
         r1, c1, r2, c2 = span.clipped()
@@ -1166,19 +1382,67 @@ def _restore(book: Spreadsheet, saved: _Snapshot) -> None:
         sheet.title, sheet.rows, sheet.cols, sheet.cells, sheet.merges = title, rows, cols, cells, merges
 
 
+def _json_answer(status: int, body: Any) -> _Answer:
+    return _Answer(status, json.dumps(body, ensure_ascii=False).encode("utf-8"))
+
+
+def _fault_answer(fault: Fault) -> _Answer:
+    if fault.how == "html":
+        reason, words = _HTML_WORDS.get(fault.status, ("Error", "Something went wrong."))
+        page = _HTML_PAGE.format(status=fault.status, reason=reason, words=words)
+        return _Answer(fault.status, page.encode("utf-8"), content_type="text/html; charset=UTF-8")
+    message = fault.message or _FAILURE_MESSAGE.get(fault.status, "Error")
+    if fault.status == 429 and fault.message is None:
+        return _json_answer(429, quota_fault("read", 60).body())
+    return _json_answer(fault.status, ApiFault(fault.status, message).body())
+
+
+class _Body(io.BytesIO):
+    """A response body that, when `truncate` is set, breaks off halfway as a dropped connection does."""
+
+    def __init__(self, data: bytes, truncate: bool):
+        super().__init__(data)
+        self._stop = len(data) // 2 if truncate else None
+
+    def read(self, size: int | None = -1) -> bytes:  # type: ignore[override]
+        if self._stop is not None and self.tell() >= self._stop:
+            raise ProtocolError("Connection broken: IncompleteRead", ConnectionResetError(104, "Connection reset by peer"))
+        if self._stop is not None:
+            size = self._stop - self.tell() if size is None or size < 0 else min(size, self._stop - self.tell())
+        return super().read(size)
+
+
 class _Adapter(BaseAdapter):
     def __init__(self, fake: FakeSheets):
         super().__init__()
         self.fake = fake
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        status, body = self.fake.handle(request.method or "GET", request.url or "", request.body)
+        answer = self.fake.serve(request.method or "GET", request.url or "", request.body, request.headers)
+        if answer.drop:
+            reset = ConnectionResetError(104, "Connection reset by peer")
+            raise requests.ConnectionError(ProtocolError("Connection aborted.", reset), request=request)
+        # Google compresses only for a client whose User-Agent contains "gzip" (and that accepts it).
+        agent = request.headers.get("User-Agent", "")
+        accepts = request.headers.get("Accept-Encoding", "")
+        headers = {"Content-Type": answer.content_type, "Vary": "Origin, X-Origin, Referer", **answer.headers}
+        wire = answer.body
+        if "gzip" in agent and "gzip" in accepts:
+            wire = gzip.compress(answer.body, compresslevel=6, mtime=0)
+            headers["Content-Encoding"] = "gzip"
+        headers["Content-Length"] = str(len(wire))
+        with self.fake._lock:
+            self.fake.bytes_sent += len(wire)
+            if self.fake.log:
+                self.fake.log[-1].sent_bytes = len(wire)
+        reason = _REASONS.get(answer.status, "Error")
+        raw = HTTPResponse(body=_Body(wire, answer.truncate), headers=headers, status=answer.status, reason=reason,
+                           preload_content=False, decode_content=True)
         response = requests.Response()
-        response.status_code = status
-        response.reason = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-                           429: "Too Many Requests"}.get(status, "Error")
-        response.headers["Content-Type"] = "application/json; charset=UTF-8"
-        response._content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        response.status_code = answer.status
+        response.reason = reason
+        response.headers = requests.structures.CaseInsensitiveDict(headers)
+        response.raw = raw
         response.encoding = "utf-8"
         response.url = request.url or ""
         response.request = request
