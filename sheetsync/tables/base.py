@@ -199,16 +199,14 @@ def place(current: Columns, writeback: WriteBack) -> Placement:
     for row in writeback.rows:
         if row.new_key:
             index = row.read_row - 2
-            if not 0 <= index < len(current.keys):
-                result.lost.append(
-                    Lost(row.key, row.read_row, "the row moved or changed before it could be marked")
-                )
-                continue
-            key_now = current.keys[index]
-            anchor_now = current.anchors[index] if index < len(current.anchors) else ""
-            if key_now == row.key and row.key not in copies:
-                target = row.read_row  # already assigned by an earlier write of this run
-            elif key_now or anchor_now.strip() != row.anchor.strip():
+            inside = 0 <= index < len(current.keys)
+            key_now = current.keys[index] if inside else ""
+            anchor_now = current.anchors[index] if inside and index < len(current.anchors) else ""
+            if row.key in row_of_key and row.key not in copies:
+                # Already assigned, by an earlier write of this run or by a try whose answer was
+                # lost; people may have moved the row since, so it is found by the key now.
+                target = row_of_key[row.key]
+            elif not inside or key_now or anchor_now.strip() != row.anchor.strip():
                 result.lost.append(
                     Lost(row.key, row.read_row, "the row moved or changed before it could be marked")
                 )
