@@ -11,7 +11,8 @@ from .base import Grid, RowWrite, Tab, Table, Unreadable, WriteBack, WriteResult
 
 __all__ = ["Grid", "RowWrite", "Tab", "Table", "Unreadable", "WriteBack", "WriteResult", "open_table"]
 
-_SHEETS_URL = re.compile(r"https://docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]+)")
+# /spreadsheets/u/1/d/<key>: the URL a browser signed in to several Google accounts shows.
+_SHEETS_URL = re.compile(r"https://docs\.google\.com/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]+)")
 # Google spreadsheet keys are long base64url strings; nothing a file name would look like.
 _SHEETS_KEY = re.compile(r"^[A-Za-z0-9_-]{30,}$")
 
