@@ -1,24 +1,29 @@
 """Google Sheets backend on the real gspread client, within a fixed request budget.
 
-One `read()` is one `spreadsheets.get` (grid data and metadata together, trimmed by a field
-mask). One `write()` is one `values:batchGet` (header row, key and anchor columns) plus one
+One `read()` is one `spreadsheets.getByDataFilter` for the articles tab alone (typed cells and
+its layout together, trimmed by a field mask, gzip-compressed on the wire). One `write()` is
+one more of those for the header row and the key and anchor columns, plus one
 `values:batchUpdate` with valueInputOption=RAW, so text never turns into a formula. A
-`spreadsheets.batchUpdate` is added only when a grid must grow or the secondary tab must be
-created. A read + write-back cycle is therefore 3 requests whatever the number of rows.
+`spreadsheets.batchUpdate` is added only when columns must be added or the secondary tab must
+be created or grown. A read + write-back cycle is therefore 3 requests whatever the number of
+rows (plus one small list of tabs when neither the tab's name nor its gid is given, or when the
+secondary tab is written).
+
+Failures are retried where repeating is harmless. A read is simply asked again. A write is
+retried as a whole: the key column is read again and the cells are placed again, because
+people keep editing while we wait (a row inserted during a 60-second 429 would otherwise get
+another row's status). Writes larger than 2 MB go in parts, each finding its rows again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
-import random
 import re
-import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
-
-import requests
 
 from ..errors import TableError
 from .base import (
@@ -26,23 +31,33 @@ from .base import (
     CellWrite,
     Columns,
     Grid,
+    Lost,
     Tab,
     Table,
     Unreadable,
+    WriteBack,
+    WriteResult,
     cell_text,
     header_key,
     strip_control,
 )
 from .google_auth import sign_in
+from .gsheets_errors import Failure, classify, explain
+from .gsheets_retry import RetryPolicy, Waits
 
 __all__ = ["GoogleSheetTable", "RetryPolicy", "open_google_sheet", "parse_spec"]
 
-CELL_LIMIT = 50_000  # characters one Google Sheets cell can hold
+CELL_LIMIT = 50_000  # UTF-16 code units one Google Sheets cell can hold (Google's own count)
+#: Bytes of one values.batchUpdate body at most: Google recommends 2 MB and refuses 10 MB.
+WRITE_LIMIT = 2_000_000
 _EPOCH = dt.datetime(1899, 12, 30)  # Sheets' day 0 for serial dates
-_READ_FIELDS = (
-    "sheets(properties(sheetId,title,index,gridProperties(rowCount,columnCount)),merges,"
-    "data(startRow,startColumn,rowData(values(effectiveValue,effectiveFormat/numberFormat/type))))"
-)
+_PROPERTIES = "properties(sheetId,title,index,gridProperties(rowCount,columnCount))"
+_DATA = "data(startRow,startColumn,rowData(values(effectiveValue,effectiveFormat/numberFormat/type)))"
+_READ_FIELDS = f"sheets({_PROPERTIES},merges,{_DATA})"
+# The re-read decodes cells exactly as the read does, so an anchor read as a date (a title
+# Sheets took for "March 2025") or as an error compares equal: same request, same decoding.
+_REREAD_FIELDS = f"sheets({_PROPERTIES},{_DATA})"
+_TABS_FIELDS = f"sheets.{_PROPERTIES}"
 _ERROR_TEXT = {
     "REF": "#REF!",
     "NAME": "#NAME?",
@@ -54,11 +69,14 @@ _ERROR_TEXT = {
     "ERROR": "#ERROR!",
     "LOADING": "Loading...",
 }
-_URL = re.compile(r"https://docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]+)")
+# A browser signed in to several Google accounts shows /spreadsheets/u/1/d/<key>/edit.
+_URL = re.compile(r"https://docs\.google\.com/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]+)")
 _GID = re.compile(r"[#&?]gid=(\d+)")
 _KEY = re.compile(r"^[A-Za-z0-9_-]{20,}$")
 # A new secondary tab, or one that must grow, gets room to spare so that it grows rarely.
 _TAB_MIN_ROWS = 1000
+# A tab renamed or deleted between our re-read and our write: read again, a few times at most.
+_STALE_RETRIES = 3
 
 
 def parse_spec(spec: str) -> tuple[str, int | None]:
@@ -85,48 +103,50 @@ def column_letters(col: int) -> str:
     return text
 
 
-def _a1_extent(a1: str) -> tuple[int, int]:
-    """Last (row, column) of a range Google answered with, such as `Articles!A1:Z1000`."""
-    cells = a1.rpartition("!")[2]
-    m = re.fullmatch(r"([A-Z]+)(\d+)", cells.rpartition(":")[2])
-    if not m:
-        return 0, 0
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)), col
-
-
 def quote_title(title: str) -> str:
     """A tab title quoted for an A1 range: `It's` -> `'It''s'`."""
     return "'" + title.replace("'", "''") + "'"
 
 
-# --- retries -------------------------------------------------------------------------------
+def utf16_length(text: str) -> int:
+    """Length as Google counts it: UTF-16 code units (an emoji outside the BMP counts two)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
-@dataclass
-class RetryPolicy:
-    """Capped, jittered exponential backoff for 429 and 5xx; sleep and randomness are injectable.
-
-    Sheets' quota is per minute, so the waits add up to a little over a minute before giving up.
-    """
-
-    attempts: int = 6
-    base: float = 2.0
-    cap: float = 32.0
-    sleep: Callable[[float], None] = time.sleep
-    random: Callable[[], float] = random.random
-
-    def delay(self, attempt: int) -> float:
-        ceiling = min(self.cap, self.base * 2**attempt)
-        return float(ceiling / 2 + self.random() * ceiling / 2)
+def cut_utf16(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-16 code units, never inside a surrogate pair."""
+    if utf16_length(text) <= limit:
+        return text
+    units = text.encode("utf-16-le")[: 2 * limit]
+    return units.decode("utf-16-le", errors="ignore")
 
 
-class _Retryable(Exception):
-    def __init__(self, status: int | None, what: str):
-        super().__init__(what)
-        self.status = status
+def wire_size(value: Any) -> int:
+    """Bytes of `value` in a request body as requests sends it (JSON, non-ASCII escaped)."""
+    return len(json.dumps(value))
+
+
+# --- failures ------------------------------------------------------------------------------
+
+
+class _Refused(TableError):
+    """A request Google refused for good; carries the failure for callers that can recover."""
+
+    def __init__(self, message: str, failure: Failure):
+        super().__init__(message)
+        self.failure = failure
+
+
+class _Transient(Exception):
+    """A write request failed in a way worth retrying: the whole write starts again."""
+
+    def __init__(self, failure: Failure):
+        super().__init__(failure.reason)
+        self.failure = failure
+
+
+class _Stale(Exception):
+    """The tabs changed under a write (renamed, deleted, added): learn them again and retry."""
 
 
 # --- the table -----------------------------------------------------------------------------
@@ -136,20 +156,35 @@ class _Retryable(Exception):
 class _SheetInfo:
     sheet_id: int
     title: str
-    rows: int
-    cols: int
+    rows: int = 0
+    cols: int = 0
     used_rows: int = 0
     used_cols: int = 0
 
 
-@dataclass
-class _State:
-    """What the last read learned about the spreadsheet."""
+def _info(props: Mapping[str, Any]) -> _SheetInfo:
+    grid = props.get("gridProperties", {})
+    return _SheetInfo(
+        int(props.get("sheetId", 0)),
+        str(props.get("title", "")),
+        int(grid.get("rowCount", 0)),
+        int(grid.get("columnCount", 0)),
+    )
 
-    sheets: list[_SheetInfo] = field(default_factory=list)
-    main: _SheetInfo | None = None
-    header: tuple[str, ...] = ()
-    rows: int = 0
+
+def _grid_range(sheet_id: int, rows: tuple[int, int | None] = (0, None),
+                cols: tuple[int, int | None] = (0, None)) -> dict[str, Any]:
+    """A data filter for a block of one tab, by its id (0-based, end exclusive, None = to the edge)."""
+    grid: dict[str, Any] = {"sheetId": sheet_id}
+    if rows[0]:
+        grid["startRowIndex"] = rows[0]
+    if rows[1] is not None:
+        grid["endRowIndex"] = rows[1]
+    if cols[0]:
+        grid["startColumnIndex"] = cols[0]
+    if cols[1] is not None:
+        grid["endColumnIndex"] = cols[1]
+    return {"gridRange": grid}
 
 
 class GoogleSheetTable(Table):
@@ -164,6 +199,7 @@ class GoogleSheetTable(Table):
         *,
         account_email: str | None = None,
         retry: RetryPolicy | None = None,
+        write_limit: int = WRITE_LIMIT,
     ):
         self.http = http
         self.spreadsheet_id = spreadsheet_id
@@ -171,63 +207,133 @@ class GoogleSheetTable(Table):
         self.gid = gid
         self.account_email = account_email
         self.retry = retry or RetryPolicy()
-        self._state: _State | None = None
+        self.write_limit = write_limit
+        self._main: _SheetInfo | None = None  # the articles tab as last seen
+        self._tabs: list[_SheetInfo] | None = None  # every tab, when listed since the last failure
+        self._header: tuple[str, ...] = ()  # the header as last read or written
+        self._rows = 0  # data rows at the last read
+        self._writing: Tab | None = None  # the secondary tab the current write replaces
+        self._tab: _SheetInfo | None = None  # that tab as the write's re-read found it (None: absent)
         self._pending: Grid | None = None  # a read fetched early for `identity`, not yet handed out
         tab = f" ({worksheet})" if worksheet else ""
         self.display_name = f"Google Sheet {spreadsheet_id}{tab}"
+        _accept_gzip(http)
 
     @property
     def identity(self) -> str:  # type: ignore[override]
         """`gsheets:<spreadsheet id>#<sheetId>`, the same whichever way the tab was named."""
-        if self._state is None and self.gid is not None and self.worksheet is None:
+        if self._main is None and self.gid is not None and self.worksheet is None:
             return f"gsheets:{self.spreadsheet_id}#{self.gid}"
-        if self._state is None:
+        if self._main is None:
             # The sheetId is only known from the spreadsheet itself. Callers ask for the identity
             # (to lock, say) right before they read, so fetch the read now and hand it to the
             # next read(): the cycle stays at one read request.
             self._pending = self._load(self._fetch())
-        assert self._state is not None and self._state.main is not None
-        return f"gsheets:{self.spreadsheet_id}#{self._state.main.sheet_id}"
+        assert self._main is not None
+        return f"gsheets:{self.spreadsheet_id}#{self._main.sheet_id}"
 
     # --- Table -------------------------------------------------------------------------------
 
     def read(self) -> Grid:
-        """Header and rows in one `spreadsheets.get` request."""
+        """Header and rows of the articles tab alone, in one request."""
         if self._pending is not None:
             grid, self._pending = self._pending, None
             return grid
         return self._load(self._fetch())
 
-    def _fetch(self) -> dict[str, Any]:
-        answer: dict[str, Any] = self._call(
-            "read",
-            lambda: self.http.fetch_sheet_metadata(
-                self.spreadsheet_id, params={"includeGridData": "true", "fields": _READ_FIELDS}
-            ),
+    def write(self, writeback: WriteBack) -> WriteResult:
+        """Write back in parts of at most `write_limit` bytes, each retried as a whole."""
+        if not writeback.rows and writeback.tab is None:
+            return WriteResult()
+        results = [self._write_part(part) for part in self._parts(writeback)]
+        notes: list[str] = []
+        for r in results:
+            notes.extend(n for n in r.notes if n not in notes)
+        return WriteResult(
+            written=tuple(k for r in results for k in r.written),
+            lost=tuple(lost for r in results for lost in r.lost),
+            notes=tuple(notes),
         )
-        return answer
+
+    def _write_part(self, part: WriteBack) -> WriteResult:
+        waits = self.retry.waits()
+        stale = 0
+        while True:
+            self._writing = part.tab
+            try:
+                return super().write(part)
+            except _Transient as transient:
+                # The answer may have been lost after Google applied it (a tab added, say): the
+                # next try learns the tabs again and finds every row again by its key.
+                self._tabs = None
+                if not waits.wait(transient.failure.retry_after):
+                    raise self._explain(transient.failure, "write to", waits) from None
+            except _Stale:
+                self._tabs = None
+                stale += 1
+                if stale >= _STALE_RETRIES:
+                    raise TableError(
+                        f"The tabs of {self.display_name} kept changing while sheetsync wrote to "
+                        "it; run again once nobody is renaming or deleting tabs."
+                    ) from None
+            finally:
+                self._writing = None
+
+    def _parts(self, writeback: WriteBack) -> list[WriteBack]:
+        """The write-back split so that each part's cells stay under the write limit."""
+        budget = self.write_limit // 2  # room for ranges and for cells cut short later
+        parts: list[list[Any]] = [[]]
+        size = 0
+        for row in writeback.rows:
+            cost = 64 + wire_size(row.key) + sum(wire_size(v) + 2 for v in row.values.values())
+            if parts[-1] and size + cost > budget:
+                parts.append([])
+                size = 0
+            parts[-1].append(row)
+            size += cost
+        last = len(parts) - 1
+        return [
+            replace(writeback, rows=tuple(rows), tab=writeback.tab if i == last else None)
+            for i, rows in enumerate(parts)
+        ]
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def _fetch(self) -> dict[str, Any]:
+        """The articles tab's typed cells and layout, by its id once known (renames do not matter)."""
+        first = self._main_filter()
+        if first is not None:
+            try:
+                return self._get("read", [first], _READ_FIELDS)
+            except _Refused as refused:
+                if refused.failure.status != 400:
+                    raise
+                # No such tab (any more): the list of tabs says which there are.
+        self._main = self._choose(self._list_tabs())
+        return self._get("read", [_grid_range(self._main.sheet_id)], _READ_FIELDS)
+
+    def _main_filter(self) -> dict[str, Any] | None:
+        if self._main is not None:
+            return _grid_range(self._main.sheet_id)
+        if self.worksheet is not None:
+            return {"a1Range": quote_title(self.worksheet)}
+        if self.gid is not None:
+            return _grid_range(self.gid)
+        return None  # the first tab: only the list of tabs says which one that is
 
     def _load(self, answer: Mapping[str, Any]) -> Grid:
-        """Learn the layout of every tab and turn the chosen tab's cells into a Grid."""
-        state = _State()
-        grids: dict[int, list[list[CellValue]]] = {}
-        merges: dict[int, list[dict[str, int]]] = {}
-        for sheet in answer.get("sheets", []):
-            props = sheet.get("properties", {})
-            grid_props = props.get("gridProperties", {})
-            info = _SheetInfo(
-                int(props.get("sheetId", 0)),
-                str(props.get("title", "")),
-                int(grid_props.get("rowCount", 0)),
-                int(grid_props.get("columnCount", 0)),
-            )
-            grids[info.sheet_id] = cells = _cells(sheet.get("data", []))
-            merges[info.sheet_id] = sheet.get("merges", [])
-            info.used_rows = len(cells)
-            info.used_cols = max((len(r) for r in cells), default=0)
-            state.sheets.append(info)
-        state.main = self._choose(state.sheets)
-        rows = grids[state.main.sheet_id]
+        """The articles tab's cells as a Grid; its layout is remembered for the writes."""
+        sheets = answer.get("sheets") or []
+        if not sheets:
+            raise TableError(f"{self.display_name} answered without its tab; run again.")
+        sheet = sheets[0]
+        main = _info(sheet.get("properties", {}))
+        if self.worksheet is not None and main.title != self.worksheet and main.title.casefold() != self.worksheet.casefold():
+            raise TableError(f"{self.display_name} answered with the tab {main.title!r}; run again.")
+        rows = _cells(sheet.get("data", []))
+        main.used_rows = len(rows)
+        main.used_cols = max((len(r) for r in rows), default=0)
+        self._main = main
         header = [strip_control(cell_text(v)) for v in (rows[0] if rows else [])]
         while header and not header[-1]:
             header.pop()
@@ -235,38 +341,106 @@ class GoogleSheetTable(Table):
         data = [tuple((list(r[:width]) + [None] * width)[:width]) for r in rows[1:]]
         while data and all(v is None for v in data[-1]):
             data.pop()
-        state.header, state.rows = tuple(header), len(data)
-        self._state = state
-        notes = _merge_notes(state.main.title, merges[state.main.sheet_id])
+        self._header, self._rows = tuple(header), len(data)
+        notes = _merge_notes(main.title, sheet.get("merges", []))
         return Grid(header=tuple(header), rows=tuple(data), notes=tuple(notes))
 
+    def _list_tabs(self) -> list[_SheetInfo]:
+        """Every tab's id, title and size: a small request, made only when they are not known."""
+        answer = self._call(
+            "read", lambda: self.http.fetch_sheet_metadata(self.spreadsheet_id, params={"fields": _TABS_FIELDS})
+        )
+        self._tabs = [_info(s.get("properties", {})) for s in answer.get("sheets", [])]
+        return self._tabs
+
+    def _get(self, what: str, filters: list[dict[str, Any]], fields: str) -> dict[str, Any]:
+        """One spreadsheets.getByDataFilter: the blocks `filters` select, with their tabs' layout."""
+        from gspread.urls import SPREADSHEET_URL
+
+        url = SPREADSHEET_URL % self.spreadsheet_id + ":getByDataFilter"
+        body = {"dataFilters": filters, "includeGridData": True}
+        answer: dict[str, Any] = self._call(
+            what, lambda: self.http.request("post", url, params={"fields": fields}, json=body).json()
+        )
+        return answer
+
     def _reread(self, key_column: str, anchor_column: str) -> Columns:
-        state = self._loaded()
-        main = state.main
-        assert main is not None
+        main = self._loaded()
         wanted = (header_key(key_column), header_key(anchor_column))
-        guess = {k: _find(state.header, k) for k in wanted}
-        answer = self._batch_get(main, guess)
-        header = answer[0]
+        guess = {k: _find(self._header, k) for k in wanted}
+        header, columns = self._columns(guess)
         actual = {k: _find(header, k) for k in wanted}
         if actual != guess:
             # A person moved columns since the read: ask again for where they are now. This is
             # the only case where a write costs an extra request.
-            answer = self._batch_get(main, actual)
-            header = answer[0]
+            header, columns = self._columns(actual)
             actual = {k: _find(header, k) for k in wanted}
-        columns = {k: answer[1].get(actual[k], []) for k in wanted}
-        n = max([len(c) for c in columns.values()] + ([] if actual[wanted[0]] else [state.rows]))
-        keys, anchors = ((*c, *("",) * (n - len(c))) for c in (columns[wanted[0]], columns[wanted[1]]))
+        self._header = tuple(header)
+        found = {k: columns.get(actual[k], []) for k in wanted}
+        n = max([len(c) for c in found.values()] + ([] if actual[wanted[0]] else [self._rows]))
+        keys, anchors = ((*c, *("",) * (n - len(c))) for c in (found[wanted[0]], found[wanted[1]]))
         width = max(len(header), main.used_cols)
         return Columns(header=tuple(header), keys=tuple(keys), anchors=tuple(anchors), width=width)
 
+    def _columns(self, where: Mapping[str, int]) -> tuple[list[str], dict[int, list[str]]]:
+        """Header row and the given columns (1-based) as they are now, in one request.
+
+        When the write replaces a secondary tab, its header row and first column come along,
+        so that the write knows whether the tab exists and how much of it to blank.
+        """
+        main = self._loaded()
+        cols = sorted({c for c in where.values() if c})
+        filters = [_grid_range(main.sheet_id, rows=(0, 1))]
+        filters += [_grid_range(main.sheet_id, rows=(1, None), cols=(c - 1, c)) for c in cols]
+        tab = None
+        if self._writing is not None:
+            tabs = self._tabs if self._tabs is not None else self._list_tabs()
+            title = self._writing.title.casefold()
+            tab = next((t for t in tabs if t.title.casefold() == title and t.sheet_id != main.sheet_id), None)
+            if tab is not None:
+                filters += [_grid_range(tab.sheet_id, rows=(0, 1)), _grid_range(tab.sheet_id, rows=(1, None), cols=(0, 1))]
+        try:
+            answer = self._get("re-read", filters, _REREAD_FIELDS)
+        except _Refused as refused:
+            if refused.failure.status == 400 and self._writing is not None:
+                raise _Stale() from None  # the secondary tab went away since the tabs were listed
+            raise
+        header: list[str] = []
+        columns: dict[int, list[str]] = {}
+        self._tab = None
+        for sheet in answer.get("sheets", []):
+            info = _info(sheet.get("properties", {}))
+            blocks = sheet.get("data", [])
+            if info.sheet_id == main.sheet_id:
+                main.title, main.rows, main.cols = info.title, info.rows, info.cols
+                for block in blocks:
+                    start_row, start_col = int(block.get("startRow", 0)), int(block.get("startColumn", 0))
+                    texts = _texts(block)
+                    if start_row == 0:
+                        header = [strip_control(t) for t in (texts[0] if texts else [])]
+                    elif start_col + 1 in cols:
+                        columns[start_col + 1] = [strip_control(r[0] if r else "") for r in texts]
+            elif tab is not None and info.sheet_id == tab.sheet_id:
+                for block in blocks:
+                    texts = _texts(block)
+                    if int(block.get("startRow", 0)) == 0:
+                        info.used_cols = len(texts[0]) if texts else 0
+                    else:
+                        info.used_rows = 1 + len(texts)
+                info.used_rows = max(info.used_rows, 1 if info.used_cols else 0)
+                self._tab = info
+        if self._writing is not None and tab is not None and self._tab is None:
+            raise _Stale()
+        while header and not header[-1]:
+            header.pop()
+        return header, columns
+
+    # --- writing -----------------------------------------------------------------------------
+
     def _write_cells(self, cells: Sequence[CellWrite], tab: Tab | None) -> list[str]:
-        state = self._loaded()
-        main = state.main
-        assert main is not None
+        main = self._loaded()
         notes: list[str] = []
-        header = dict(enumerate(state.header, start=1))
+        header = dict(enumerate(self._header, start=1))
         for c in cells:
             if c.row == 1:  # a header written now names its column in notes
                 header[c.col] = c.value
@@ -274,89 +448,80 @@ class GoogleSheetTable(Table):
         for row, first, block in _blocks(cells):
             for r, values in enumerate(block, start=row):
                 for i, value in enumerate(values):
-                    if len(value) > CELL_LIMIT:
+                    if utf16_length(value) > CELL_LIMIT:
                         name = header.get(first + i) or column_letters(first + i)
                         notes.append(
                             f"Row {r}, column {name}: the value was cut to {CELL_LIMIT:,} characters, the "
                             "most a Google Sheets cell holds; shorten it at the source if the end matters."
                         )
-                        values[i] = value[:CELL_LIMIT]
-            last_col, last_row = first + len(block[0]) - 1, row + len(block) - 1
-            cells_a1 = f"{column_letters(first)}{row}:{column_letters(last_col)}{last_row}"
-            data.append({"range": f"{quote_title(main.title)}!{cells_a1}", "values": block})
+                        values[i] = cut_utf16(value, CELL_LIMIT)
+            data.append({"range": _a1(main.title, row, first, len(block), len(block[0])), "values": block})
         structure: list[dict[str, Any]] = []
         need_cols = max((c.col for c in cells), default=0)
         if need_cols > main.cols:
-            structure.append(_resize(main.sheet_id, main.rows, need_cols))
+            # Only columns are ever added, by how many are missing now: never a size, which,
+            # sent after people added rows or columns, would shrink the grid and delete them.
+            structure.append(_append(main.sheet_id, "COLUMNS", need_cols - main.cols))
         if tab is not None:
-            data.append(self._tab_data(state, tab, structure))
+            data.extend(self._tab_data(tab, structure))
         if structure:
             self._structure(structure)
-            if need_cols > main.cols:
-                main.cols = need_cols
-        if data:
-            self._call(
-                "write",
-                lambda: self.http.values_batch_update(
-                    self.spreadsheet_id, body={"valueInputOption": "RAW", "data": data}
-                ),
-            )
+            main.cols = max(main.cols, need_cols)
+        for body in _pack(data, self.write_limit):
+            self._send("write to", lambda body=body: self.http.values_batch_update(
+                self.spreadsheet_id, body={"valueInputOption": "RAW", "data": body}))
+        self._header = tuple(header.get(i, "") for i in range(1, max(header, default=0) + 1))
         return notes
 
-    # --- the secondary tab -------------------------------------------------------------------
-
-    def _tab_data(self, state: _State, tab: Tab, structure: list[dict[str, Any]]) -> dict[str, Any]:
+    def _tab_data(self, tab: Tab, structure: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Values that replace the whole tab, plus the grid changes that must come first."""
-        assert state.main is not None
-        rows = [list(tab.header), *(list(r) for r in tab.rows)]
-        need_rows, need_cols = len(rows), max(len(r) for r in rows)
-        info = next((s for s in state.sheets if s.title.casefold() == tab.title.casefold()), None)
-        if info is state.main:
+        main = self._loaded()
+        if tab.title.casefold() == main.title.casefold():
             raise TableError(
                 f"The tab {tab.title!r} holds the articles, so it cannot also hold {tab.title!r} "
                 "details; rename the articles tab and run again."
             )
+        rows = [list(tab.header), *(list(r) for r in tab.rows)]
+        need_rows, need_cols = len(rows), max(len(r) for r in rows)
+        info = self._tab
         if info is None:
             info = _SheetInfo(-1, tab.title, max(_TAB_MIN_ROWS, need_rows * 2), max(need_cols, 26))
             structure.append(
                 {"addSheet": {"properties": {"title": tab.title, "gridProperties": {
                     "rowCount": info.rows, "columnCount": info.cols}}}}
             )
-            state.sheets.append(info)
-        elif need_rows > info.rows or need_cols > info.cols:
-            info.rows, info.cols = max(info.rows, need_rows * 2), max(info.cols, need_cols)
-            structure.append(_resize(info.sheet_id, info.rows, info.cols))
+        else:
+            if need_rows > info.rows:
+                structure.append(_append(info.sheet_id, "ROWS", need_rows * 2 - info.rows))
+            if need_cols > info.cols:
+                structure.append(_append(info.sheet_id, "COLUMNS", need_cols - info.cols))
         # Blank out what the previous content covered beyond the new one: no stale rows.
         height, width = max(need_rows, info.used_rows), max(need_cols, info.used_cols)
-        values = [(r + [""] * (width - len(r))) for r in rows] + [[""] * width] * (height - need_rows)
-        info.used_rows, info.used_cols = need_rows, need_cols
-        return {"range": f"{quote_title(info.title)}!A1:{column_letters(width)}{height}",
-                "values": [[v[:CELL_LIMIT] for v in r] for r in values]}
+        values = [[cut_utf16(v, CELL_LIMIT) for v in r] + [""] * (width - len(r)) for r in rows]
+        values += [[""] * width for _ in range(height - need_rows)]
+        return [{"range": _a1(info.title, 1, 1, height, width), "values": values}]
 
     def _structure(self, requests_: list[dict[str, Any]]) -> None:
-        # Resizing to a given size is idempotent and safe to repeat after a 5xx; adding a sheet
-        # is not (the repeat would fail as a duplicate), so that batch is retried only on 429.
-        adds = [r for r in requests_ if "addSheet" in r]
-        answer = self._call(
-            "grow",
-            lambda: self.http.batch_update(self.spreadsheet_id, {"requests": requests_}),
-            retry_5xx=not adds,
-        )
-        assert self._state is not None
-        for request, reply in zip(requests_, answer.get("replies", [])):
-            if "addSheet" in request:
-                props = reply.get("addSheet", {}).get("properties", {})
-                for info in self._state.sheets:
-                    if info.sheet_id == -1 and info.title == props.get("title"):
-                        info.sheet_id = int(props.get("sheetId", -1))
+        try:
+            answer = self._send(
+                "change the layout of", lambda: self.http.batch_update(self.spreadsheet_id, {"requests": requests_})
+            )
+        except _Refused as refused:
+            if refused.failure.status == 400 and "already exists" in refused.failure.message:
+                raise _Stale() from None  # someone (or our lost answer) added the tab meanwhile
+            raise
+        for reply in answer.get("replies", []):
+            added = reply.get("addSheet", {}).get("properties")
+            if added and self._tabs is not None:
+                self._tabs.append(_info(added))
 
     # --- requests ----------------------------------------------------------------------------
 
-    def _loaded(self) -> _State:
-        if self._state is None:
+    def _loaded(self) -> _SheetInfo:
+        if self._main is None:
             self.read()  # a write without a read first: learn the layout once
-        assert self._state is not None
-        return self._state
+        assert self._main is not None
+        return self._main
 
     def _choose(self, sheets: list[_SheetInfo]) -> _SheetInfo:
         if not sheets:
@@ -380,102 +545,52 @@ class GoogleSheetTable(Table):
             "Pass one of them as the worksheet."
         )
 
-    def _batch_get(self, main: _SheetInfo, where: Mapping[str, int]) -> tuple[list[str], dict[int, list[str]]]:
-        """Header row and the given columns (1-based) in one values:batchGet."""
-        title = quote_title(main.title)
-        cols = sorted({c for c in where.values() if c})
-        ranges = [f"{title}!1:1", *(f"{title}!{column_letters(c)}2:{column_letters(c)}" for c in cols)]
-        answer = self._call(
-            "re-read",
-            lambda: self.http.values_batch_get(
-                self.spreadsheet_id, ranges,
-                params={"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
-                        "majorDimension": "ROWS"},
-            ),
-        )
-        value_ranges = answer.get("valueRanges", [])
-        if value_ranges:
-            # Google answers with the range clipped to the grid: the grid's size as it is now.
-            rows, cols_now = _a1_extent(value_ranges[0].get("range", ""))
-            main.cols = cols_now or main.cols
-            if len(value_ranges) > 1:
-                main.rows = _a1_extent(value_ranges[1].get("range", ""))[0] or main.rows
-        first_row = (value_ranges[0].get("values") or [[]])[0] if value_ranges else []
-        header = [strip_control(cell_text(v)) for v in first_row]
-        columns = {
-            c: [strip_control(cell_text(r[0] if r else None)) for r in vr.get("values", [])]
-            for c, vr in zip(cols, value_ranges[1:])
-        }
-        return header, columns
-
-    def _call(self, what: str, send: Callable[[], Any], *, retry_5xx: bool = True) -> Any:
-        import gspread
-        from google.auth import exceptions as auth_errors
-
-        attempt = 0
+    def _call(self, what: str, send: Callable[[], Any]) -> Any:
+        """A read, asked again after transient failures: repeating a read is harmless."""
+        waits = self.retry.waits()
         while True:
             try:
                 return send()
-            except gspread.exceptions.APIError as exc:
-                status = int(getattr(exc, "code", 0) or exc.response.status_code)
-                retryable = status == 429 or (status >= 500 and retry_5xx)
-                if not retryable or attempt + 1 >= self.retry.attempts:
-                    raise self._error(what, status, exc, attempt + 1) from None
-            except auth_errors.RefreshError as exc:
-                # A saved sign-in expires or is revoked (after 7 days while the OAuth app is in
-                # testing); a service-account key can be deleted. Asking again will not help.
-                reason = " ".join(str(exc.args[0] if exc.args else exc).split())[:120]
-                raise TableError(
-                    f"Google refused the credentials when asked to {what} {self.display_name} "
-                    f"({reason}); for your own sign-in, delete authorized_user.json in the gspread "
-                    "folder and run again to sign in afresh; for a service account, create a new "
-                    "key and pass it with --credentials."
-                ) from None
-            except (requests.ConnectionError, requests.Timeout, auth_errors.TransportError) as exc:
-                if not retry_5xx or attempt + 1 >= self.retry.attempts:
-                    raise TableError(
-                        f"Could not reach Google Sheets to {what} {self.display_name} "
-                        f"({type(exc).__name__}); check the network connection and run again."
-                    ) from None
-            self.retry.sleep(self.retry.delay(attempt))
-            attempt += 1
+            except Exception as exc:  # noqa: BLE001 - classify() decides; the rest is re-raised
+                failure = classify(exc)
+                if failure is None:
+                    raise
+            if not failure.transient:
+                raise _Refused(str(self._explain(failure, what, waits)), failure) from None
+            if not waits.wait(failure.retry_after):
+                raise self._explain(failure, what, waits) from None
 
-    def _error(self, what: str, status: int, exc: Any, tries: int) -> TableError:
-        message = " ".join(str(getattr(exc, "error", {}).get("message", "")).split())
-        who = self.account_email
-        share = f"share the sheet with {who} as Editor" if who else (
-            "share the sheet as Editor with the Google account sheetsync signs in as"
-        )
-        sheet = f"spreadsheet {self.spreadsheet_id}"
-        if status == 403 and ("has not been used" in message or "disabled" in message):
-            # A new Cloud project's service account: sharing the sheet would not help.
-            return TableError(
-                f"The Google Sheets API is not enabled in the Google Cloud project of these "
-                f"credentials; enable it in the Cloud console (APIs & Services, Google Sheets API), "
-                f"wait a few minutes, and run again. Google said: {message[:300]}"
-            )
-        if status == 403:
-            return TableError(f"Google Sheets refused access to {sheet}: {share}, then run again.")
-        if status == 404:
-            return TableError(
-                f"Google Sheets found no {sheet}, or it is not shared with sheetsync: check the URL "
-                f"or key, {share}, then run again."
-            )
-        if status == 429:
-            return TableError(
-                f"Google Sheets kept answering 429 (too many requests) to {what} {sheet} after "
-                f"{tries} tries; wait a minute and run again."
-            )
-        if status >= 500:
-            return TableError(
-                f"Google Sheets failed with HTTP {status} to {what} {sheet} after {tries} "
-                f"{'try' if tries == 1 else 'tries'}; run again in a few minutes."
-            )
-        detail = f" ({message})" if message else ""
-        return TableError(
-            f"Google Sheets refused to {what} {sheet} with HTTP {status}{detail}; check the tab "
-            "names and layout of the sheet, then run again."
-        )
+    def _send(self, what: str, send: Callable[[], Any]) -> Any:
+        """A write, sent once: after a transient failure the whole write is done again."""
+        try:
+            return send()
+        except Exception as exc:  # noqa: BLE001 - classify() decides; the rest is re-raised
+            failure = classify(exc)
+            if failure is None:
+                raise
+        if failure.transient:
+            raise _Transient(failure) from None
+        if failure.status == 400 and "unable to parse range" in failure.message.lower():
+            raise _Stale() from None  # a tab renamed since the re-read
+        raise _Refused(str(self._explain(failure, what, None)), failure) from None
+
+    def _explain(self, failure: Failure, what: str, waits: Waits | None) -> TableError:
+        tries, waited = (waits.tries, waits.waited) if waits else (1, 0.0)
+        return explain(failure, what, self.spreadsheet_id, self.account_email, tries=tries, waited=waited)
+
+
+def _accept_gzip(http: Any) -> None:
+    """Ask for compressed answers: Google gzips only for a User-Agent that contains "gzip"."""
+    session = getattr(http, "session", None)
+    headers = getattr(session, "headers", None)
+    if headers is None:
+        return
+    agent = str(headers.get("User-Agent", "") or "")
+    if "gzip" not in agent:
+        headers["User-Agent"] = f"{agent} sheetsync (gzip)".strip()
+    accept = str(headers.get("Accept-Encoding", "") or "")
+    if "gzip" not in accept:
+        headers["Accept-Encoding"] = f"gzip, {accept}" if accept else "gzip"
 
 
 # --- pure helpers --------------------------------------------------------------------------
@@ -488,14 +603,62 @@ def _find(header: Sequence[str], key: str) -> int:
     return 0
 
 
-def _resize(sheet_id: int, rows: int, cols: int) -> dict[str, Any]:
-    # A size, not an increment: repeating it after an unknown outcome changes nothing.
-    return {
-        "updateSheetProperties": {
-            "properties": {"sheetId": sheet_id, "gridProperties": {"rowCount": rows, "columnCount": cols}},
-            "fields": "gridProperties.rowCount,gridProperties.columnCount",
-        }
-    }
+def _append(sheet_id: int, dimension: str, length: int) -> dict[str, Any]:
+    return {"appendDimension": {"sheetId": sheet_id, "dimension": dimension, "length": length}}
+
+
+def _a1(title: str, row: int, col: int, height: int, width: int) -> str:
+    last_row, last_col = row + height - 1, col + width - 1
+    return f"{quote_title(title)}!{column_letters(col)}{row}:{column_letters(last_col)}{last_row}"
+
+
+def _pack(data: list[dict[str, Any]], limit: int) -> Iterator[list[dict[str, Any]]]:
+    """Value ranges grouped into request bodies of at most `limit` bytes; big ranges split by rows."""
+    pieces: list[tuple[dict[str, Any], int]] = []
+    for entry in data:
+        size = wire_size(entry)
+        if size <= limit // 2 or len(entry["values"]) == 1:
+            pieces.append((entry, size))
+            continue
+        title, _, cells = entry["range"].rpartition("!")
+        m = re.fullmatch(r"([A-Z]+)(\d+):([A-Z]+)(\d+)", cells)
+        assert m, entry["range"]
+        top = int(m.group(2))
+        band: list[list[str]] = []
+        band_size = 0
+        rows = entry["values"]
+        for i, values in enumerate(rows):
+            cost = wire_size(values) + 2
+            if band and band_size + cost > limit // 2:
+                start = top + i - len(band)
+                pieces.append(({"range": f"{title}!{m.group(1)}{start}:{m.group(3)}{start + len(band) - 1}",
+                                "values": band}, band_size))
+                band, band_size = [], 0
+            band.append(values)
+            band_size += cost
+        start = top + len(rows) - len(band)
+        pieces.append(({"range": f"{title}!{m.group(1)}{start}:{m.group(3)}{start + len(band) - 1}",
+                        "values": band}, band_size))
+    body: list[dict[str, Any]] = []
+    size = 0
+    for entry, cost in pieces:
+        if body and size + cost > limit - 1000:
+            yield body
+            body, size = [], 0
+        body.append(entry)
+        size += cost
+    if body:
+        yield body
+
+
+def _texts(block: Mapping[str, Any]) -> list[list[str]]:
+    """A block of grid data as the text of each cell (`cell_text` of the value the read decodes)."""
+    rows = []
+    for row in block.get("rowData", []):
+        rows.append([cell_text(_value(cell)) for cell in row.get("values", [])])
+    while rows and not any(rows[-1]):
+        rows.pop()
+    return rows
 
 
 def _blocks(cells: Sequence[CellWrite]) -> list[tuple[int, int, list[list[str]]]]:

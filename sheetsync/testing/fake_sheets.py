@@ -699,6 +699,22 @@ def _below(mask: dict[str, Any] | None, *path: str) -> dict[str, Any] | None:
     return node if isinstance(node, dict) else None
 
 
+def _selects(mask: dict[str, Any] | None, *path: str) -> bool:
+    """Whether a parsed mask selects anything at `path` (or everything above it)."""
+    node: Any = mask
+    for name in path:
+        if node is None:
+            return True
+        if not isinstance(node, dict):
+            return False
+        if "*" in node:
+            return True
+        if name not in node:
+            return False
+        node = node[name]
+    return True
+
+
 def apply_fields(value: Any, mask: dict[str, Any] | None) -> Any:
     if mask is None or "*" in mask:
         return value
@@ -1046,7 +1062,9 @@ class FakeSheets:
             if spans and not mine:
                 continue  # only the parts that intersect the requested ranges
             entry: dict[str, Any] = {"properties": sheet.properties(index)}
-            if include or "fields" in query:
+            # With a field mask includeGridData is ignored: the mask alone says whether data comes.
+            wants_data = include if mask is None else _selects(mask, "sheets", "data")
+            if wants_data:
                 spans_here = mine or [Span(sheet, 1, 1, None, None)]
                 entry["data"] = [self._grid_data(sheet, s, cell_mask) for s in spans_here]
             if sheet.merges:

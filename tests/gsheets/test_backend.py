@@ -19,6 +19,8 @@ from sheetsync.tables.gsheets import CELL_LIMIT, RetryPolicy, _value, open_googl
 from sheetsync.testing.fake_sheets import FakeSheets
 
 HEADER = ["title", "body", "row_key", "status"]
+GET = "spreadsheets.getByDataFilter"  # the read and the re-read before each write
+CYCLE = {GET: 2, "values.batchUpdate": 1}
 EMAIL = "sync-bot@example-project.iam.gserviceaccount.com"
 
 
@@ -75,12 +77,12 @@ def statuses(n: int, status: str = "Published") -> WriteBack:
 def test_a_read_and_write_back_cycle_costs_three_requests_whatever_the_rows(fake, book, open_sheet, n):
     seed(fake, book, [HEADER] + [[f"Title {i}", "body", f"k{i}"] for i in range(n)])
     fake.sheet(book, "Articles").rows = n + 1
-    table = open_sheet()
+    table = open_sheet(None, "Articles")
     for _ in range(2):
         fake.reset_counts()
         grid = table.read()
         table.write(statuses(n))
-        assert fake.counts == {"spreadsheets.get": 1, "values.batchGet": 1, "values.batchUpdate": 1}
+        assert fake.counts == CYCLE
         # The same column on rows one below the other goes as one range, not one per row.
         assert [d["range"] for d in fake.log[-1].body["data"]] == [f"'Articles'!D2:D{n + 1}"]
     assert len(grid.rows) == n
@@ -99,20 +101,21 @@ def test_a_write_with_nothing_to_write_sends_no_request(fake, book, open_sheet):
 def test_growing_the_grid_and_creating_the_tab_cost_one_extra_request_only_the_first_time(fake, book, open_sheet):
     wide = [f"c{i}" for i in range(26)]
     seed(fake, book, [wide + [], ["Alpha"] + [""] * 25])
-    table = open_sheet()
+    table = open_sheet(None, "Articles")
     tab = Tab("Placements", ("row_key", "site_id"), (("k1", "7"),))
     write = WriteBack("row_key", "c0", (RowWrite("k1", {"status": "Queued"}, 2, new_key=True, anchor="Alpha"),), tab=tab)
     table.read()
     fake.reset_counts()
     table.write(write)
-    assert fake.counts == {"values.batchGet": 1, "spreadsheets.batchUpdate": 1, "values.batchUpdate": 1}
+    # The list of tabs says whether Placements exists; once known it is not asked for again.
+    assert fake.counts == {"spreadsheets.get": 1, GET: 1, "spreadsheets.batchUpdate": 1, "values.batchUpdate": 1}
     assert fake.sheet(book, "Articles").values()[1][26:] == ["k1", "Queued"]
     assert fake.sheet(book, "Placements").values() == [["row_key", "site_id"], ["k1", "7"]]
 
     fake.reset_counts()
     table.read()
     table.write(WriteBack("row_key", "c0", (RowWrite("k1", {"status": "Published"}, 2),), tab=tab))
-    assert fake.counts == {"spreadsheets.get": 1, "values.batchGet": 1, "values.batchUpdate": 1}
+    assert fake.counts == CYCLE
 
 
 def test_a_placements_tab_larger_than_its_grid_grows_once(fake, book, open_sheet):
@@ -132,7 +135,7 @@ def test_writes_are_raw_text_never_user_entered(fake, book, open_sheet):
     table = open_sheet()
     table.read()
     table.write(WriteBack("row_key", "title", (RowWrite("k0", {"status": "=HYPERLINK(1)", "notes": "2025-01-01"}, 2),)))
-    writes = [r for r in fake.log if r.kind not in ("spreadsheets.get", "values.batchGet")]
+    writes = [r for r in fake.log if r.kind not in ("spreadsheets.get", GET)]
     assert {r.kind for r in writes} <= {"values.batchUpdate", "spreadsheets.batchUpdate"}
     assert all(r.body["valueInputOption"] == "RAW" for r in writes if r.kind == "values.batchUpdate")
     sheet = fake.sheet(book, "Articles")
@@ -236,7 +239,7 @@ def test_identity_before_the_read_keeps_the_cycle_at_three_requests(fake, book, 
     assert table.identity == f"gsheets:{book}#0"  # asked first, as a lock does
     assert table.read().rows == (("Alpha", "a", "k0", None),)
     table.write(statuses(1))
-    assert fake.counts == {"spreadsheets.get": 1, "values.batchGet": 1, "values.batchUpdate": 1}
+    assert fake.counts == CYCLE
     assert table.read().rows == (("Alpha", "a", "k0", "Published"),)  # later reads are fresh
 
 
@@ -258,7 +261,7 @@ def test_rows_inserted_between_the_read_and_the_write_do_not_shift_the_values(fa
     sheet = seed(fake, book, [HEADER, ["Alpha", "a", "k0"], ["Bravo", "b", "k1"]])
     table = open_sheet()
     table.read()
-    fake.on_next_request(lambda: sheet.insert_row(2, ["Inserted"]), kind="values.batchGet")
+    fake.on_next_request(lambda: sheet.insert_row(2, ["Inserted"]), kind=GET)
     table.write(statuses(2))
     assert sheet.values()[1:] == [["Inserted"], ["Alpha", "a", "k0", "Published"], ["Bravo", "b", "k1", "Published"]]
 
@@ -271,12 +274,12 @@ def test_a_column_moved_meanwhile_costs_one_more_re_read_and_lands_right(fake, b
     def move_key_column_first():  # a person drags row_key to column A
         sheet.cells = {(r, {2: 0, 0: 1, 1: 2}.get(c, c)): v for (r, c), v in sheet.cells.items()}
 
-    fake.on_next_request(move_key_column_first, kind="values.batchGet")
+    fake.on_next_request(move_key_column_first, kind=GET)
     fake.reset_counts()
     result = table.write(statuses(1))
     assert result.written == ("k0",)
     assert sheet.values() == [["row_key", "title", "body", "status"], ["k0", "Alpha", "a", "Published"]]
-    assert fake.counts == {"values.batchGet": 2, "values.batchUpdate": 1}
+    assert fake.counts == {GET: 2, "values.batchUpdate": 1}
 
 
 # --- failures ------------------------------------------------------------------------------
@@ -292,10 +295,10 @@ def test_429_and_5xx_are_retried_with_capped_jittered_backoff(fake, book, open_s
 
 
 def test_retries_stop_at_the_cap_and_say_what_to_do(fake, book, open_sheet, sleeps):
-    fake.fail_next(10, status=429)
-    with pytest.raises(TableError, match=r"429 .* after 6 tries; wait a minute and run again"):
+    fake.fail_next(20, status=429)
+    with pytest.raises(TableError, match=r"429 .* after 8 tries over 94 s: the quota .*; wait a few minutes"):
         open_sheet().read()
-    assert len(sleeps) == 5 and max(sleeps) <= 32
+    assert len(sleeps) == 7 and max(sleeps) <= 32 and sum(sleeps) >= 90
     jittered = RetryPolicy(random=iter([0.0, 0.999]).__next__)
     assert 16 <= jittered.delay(10) < jittered.delay(10) <= 32
 
@@ -307,26 +310,27 @@ def test_other_4xx_are_not_retried(fake, book, open_sheet, sleeps):
     assert fake.total == 1 and sleeps == []
 
 
-def test_creating_the_tab_is_not_repeated_after_a_5xx(fake, book, open_sheet, sleeps):
+def test_a_tab_created_before_the_connection_dropped_is_not_created_twice(fake, book, open_sheet, sleeps):
     seed(fake, book, [HEADER, ["Alpha", "a", "k0"]])
     table = open_sheet()
     table.read()
-    fake.on_next_request(lambda: fake.fail_next(1, status=503), kind="spreadsheets.batchUpdate")
-    with pytest.raises(TableError, match="HTTP 503"):
-        table.write(WriteBack("row_key", "title", (), tab=Tab("Placements", ("a",), ())))
-    assert fake.counts["spreadsheets.batchUpdate"] == 1
+    fake.on_next_request(lambda: fake.fail_next(1, how="reset"), kind="spreadsheets.batchUpdate")
+    table.write(WriteBack("row_key", "title", (), tab=Tab("Placements", ("a",), (("1",),))))
+    assert [s.title for s in fake.book(book).sheets] == ["Articles", "Notes", "Placements"]
+    assert fake.sheet(book, "Placements").values() == [["a"], ["1"]]
+    assert fake.counts["spreadsheets.batchUpdate"] == 1 and len(sleeps) == 1
 
 
 def test_transport_errors_are_retried_then_reported_without_urls(fake, book, open_sheet, sleeps):
     def drop(request):
         raise requests.ConnectionError(f"connection reset while sending {request.url}")
 
-    for _ in range(6):
+    for _ in range(20):
         fake.on_next_request(drop)
     with pytest.raises(TableError) as caught:
         open_sheet().read()
     assert "ConnectionError" in str(caught.value) and "https://" not in str(caught.value)
-    assert len(sleeps) == 5
+    assert len(sleeps) == 7
 
 
 def test_unshared_or_missing_sheets_name_the_account_to_share_with(fake, book, open_sheet, tmp_path):
@@ -409,3 +413,16 @@ def test_a_saved_oauth_login_is_used_when_no_key_is_given(tmp_path):
     }))
     table = open_google_sheet("k" * 44, env={}, gspread_dir=tmp_path)
     assert table.account_email is None and table.http.auth.refresh_token == "token"
+
+
+# --- the items, one test each ------------------------------------------------------
+
+
+def test_a_multi_account_url_opens_its_sheet(fake, book, open_sheet):
+    seed(fake, book, [["title"], ["from articles"]])
+    notes = fake.sheet(book, "Notes").sheet_id
+    url = f"https://docs.google.com/spreadsheets/u/1/d/{book}/edit#gid={notes}"
+    assert parse_spec(url) == (book, notes)
+    assert open_sheet(url).read().header == ("kept",)
+    table = open_table(f"https://docs.google.com/spreadsheets/u/2/d/{book}/edit", client=fake.client())
+    assert table.read().rows == (("from articles",),)
