@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from . import __version__
+from . import DISTRIBUTION, __version__
 from .commands import account, demo, emulator, sheets
 from .commands.base import Group, Runtime
 
@@ -16,7 +16,7 @@ __all__ = ["Runtime", "cli", "main"]
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="sheetsync")
+@click.version_option(__version__, prog_name="sheetsync", message=f"%(prog)s %(version)s ({DISTRIBUTION})")
 def cli() -> None:
     """Turn a spreadsheet into a BacklinkBase link-building queue.
 
@@ -30,7 +30,7 @@ def cli() -> None:
 for command in (
     account.health, account.credits, account.sites,
     sheets.validate, sheets.plan, sheets.sync, sheets.push, sheets.pull,
-    demo.demo, emulator.emulator_command,
+    demo.demo, demo.template, emulator.emulator_command,
 ):
     cli.add_command(command)
 

@@ -30,22 +30,17 @@ DEFAULT_SPEED = 20_000.0
 DEMO_RATE_LIMIT = 600
 
 
-def sample_workbook() -> Path:
-    """Where the committed demo workbook lives (next to the package in a checkout)."""
-    path = Path(__file__).resolve().parent.parent / "sample_sheets" / "demo.xlsx"
-    if not path.is_file():
-        raise ConfigError(
-            f"The demo workbook {path} is missing; run `python sample_sheets/make_samples.py` "
-            "from a sheetsync checkout to create it."
-        )
-    return path
-
-
 def prepare_copy(output: Path, source: Path | None = None) -> Path:
-    """Copy the sample workbook to `output` (replacing an earlier demo run's copy)."""
-    source = source or sample_workbook()
+    """Copy the demo workbook (the packaged one unless `source`) to `output`, replacing an
+    earlier demo run's copy."""
+    from .samples import DEMO, packaged
+
     output.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, output)
+    if source is not None:
+        shutil.copyfile(source, output)
+        return output
+    with packaged(DEMO).open("rb") as workbook, open(output, "wb") as target:
+        shutil.copyfileobj(workbook, target)
     return output
 
 

@@ -1,4 +1,5 @@
-"""The demo command: the whole loop on a copy of the demo sheet against an in-process emulator."""
+"""Getting started: `demo` (the whole loop on a copy of the demo sheet against an in-process
+emulator) and `template` (a blank workbook to fill in)."""
 
 from __future__ import annotations
 
@@ -111,3 +112,28 @@ def demo(output: Path | None, speed: float | None) -> None:
         elif not result.finished:
             echo_err("Some placements had not finished yet; run the demo with a higher --speed.")
     click.get_current_context().exit(code)
+
+
+@click.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH")
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+@output_options
+def template(path: Path, force: bool) -> None:
+    """Write a blank, ready-to-fill workbook to PATH (an .xlsx file).
+
+    Every column sheetsync reads and writes, a frozen header, a TRUE/FALSE choice for ready
+    and a "How to fill this in" tab.
+
+    \b
+    Example: sheetsync template articles.xlsx
+    """
+    from ..samples import write_template
+
+    written = write_template(path, overwrite=force)
+    if run_state().as_json:
+        emit_json({"template": str(written)})
+    else:
+        echo(
+            f"Wrote {written}: fill in one row per article (the blue columns), then run "
+            f"sheetsync validate {written}."
+        )

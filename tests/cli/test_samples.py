@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from openpyxl import load_workbook
 
 from sheetsync import columns as C
+from sheetsync import samples
 from sheetsync.demo import DEMO_DAY
 from sheetsync.emulator import CATALOGUE
 from sheetsync.rules import check_row
@@ -17,25 +17,23 @@ from sheetsync.tables import open_table
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def load_generator():
-    spec = importlib.util.spec_from_file_location("make_samples", ROOT / "sample_sheets" / "make_samples.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def values(path: Path, tab: str) -> list[tuple]:
     return list(load_workbook(path)[tab].iter_rows(values_only=True))
 
 
 def test_committed_samples_are_what_the_generator_writes(tmp_path):
-    make = load_generator()
-    make.build(tmp_path / "demo.xlsx", make.demo_rows(DEMO_DAY), with_output=False)
-    make.build(tmp_path / "template.xlsx", [], with_output=True)
-    for name in ("demo.xlsx", "template.xlsx"):
+    samples.write_all(tmp_path)
+    for name in (samples.DEMO, samples.TEMPLATE):
         for tab in ("Articles", "How to fill this in"):
             assert values(tmp_path / name, tab) == values(ROOT / "sample_sheets" / name, tab), (
                 f"{name} is stale; run python sample_sheets/make_samples.py")
+
+
+def test_the_packaged_workbooks_are_the_sample_sheets_copies():
+    for name in (samples.DEMO, samples.TEMPLATE):
+        shipped = samples.packaged(name).read_bytes()
+        assert shipped == (ROOT / "sample_sheets" / name).read_bytes(), (
+            f"sheetsync/data/{name} differs from sample_sheets/{name}; run python sample_sheets/make_samples.py")
 
 
 def test_template_has_header_frozen_row_ready_validation_and_howto():
