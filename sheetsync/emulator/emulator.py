@@ -99,7 +99,10 @@ class Emulator:
         self.retry_after = retry_after
         self.faults = Faults()
         self._per_token = SlidingWindow(rate_limit)
-        self._bad_tokens = SlidingWindow(bad_token_limit)
+        # The reference: 429 after "more than 3 bad tokens" a minute, so the 4th is still a 401.
+        self._bad_tokens = SlidingWindow(bad_token_limit + 1)
+        #: Called once per API request with (method, endpoint, status, milliseconds).
+        self.on_request: Callable[[str, str, int, float], None] | None = None
         self._log: list[tuple[str, str]] = []
         self._log_lock = threading.Lock()
         self.root_url: str | None = None
@@ -126,8 +129,23 @@ class Emulator:
         return balance
 
     def now(self) -> dt.datetime:
-        """Emulated time (the base clock, accelerated by `speed`)."""
+        """Emulated time (the base clock, accelerated by `speed`): how far placements are."""
         return self.clock.now()
+
+    def today(self) -> dt.date:
+        """The calendar day schedule dates are checked against: the base clock's, never sped up.
+
+        `speed` makes placements progress faster; if it moved the calendar too, a sheet that
+        validates today would be refused by an emulator already living in next month.
+        """
+        return self.base_clock.now().date()
+
+    def top_up(self, token: str, credits: int) -> int:
+        """Add `credits` to an account (created when missing); returns the new balance."""
+        hashed = token_hash(token)
+        balance = self.store.credits(hashed)
+        self.store.set_account(token, (balance or 0) + credits)
+        return (balance or 0) + credits
 
     @property
     def catalogue(self) -> tuple[Site, ...]:
@@ -241,7 +259,7 @@ class Emulator:
 
     def _store(self, hashed: str, fields: Mapping[str, object], now: dt.datetime) -> Answer:
         checked = validate_store(
-            fields, today=now.date(), catalogue=CATALOGUE, ids_as_array_only=self.ids_as_array_only
+            fields, today=self.today(), catalogue=CATALOGUE, ids_as_array_only=self.ids_as_array_only
         )
         if not isinstance(checked, StoreRequest):
             return self.invalid(checked)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -73,7 +74,14 @@ class EmulatorApp:
     def dispatch(self, request: Request) -> Response:
         path = request.path
         if path.startswith(API_PREFIX):
-            return self.api(request, path[len(API_PREFIX):].strip("/"))
+            endpoint = path[len(API_PREFIX):].strip("/")
+            started = time.perf_counter()
+            response = self.api(request, endpoint)
+            report = self.emulator.on_request
+            if report is not None:
+                # The path only: the token travels in the query string or the body.
+                report(request.method, endpoint, response.status_code, (time.perf_counter() - started) * 1000)
+            return response
         if path.startswith("/sites/"):
             return self.result_page(path)
         if path in ("/", "/api/v1"):

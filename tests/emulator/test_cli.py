@@ -102,3 +102,57 @@ def test_a_busy_port_is_reported_with_what_to_do() -> None:
         result = CliRunner().invoke(cli, ["emulator", "--port", str(port)])
     assert result.exit_code == 2
     assert f"Port {port} on 127.0.0.1 is already in use; choose another with --port." in result.output
+
+
+def test_each_request_is_logged_on_stderr_without_the_token_unless_quiet(tmp_path: Path) -> None:
+    proc, base = _start(tmp_path / "emu.sqlite")
+    try:
+        _get(base + "credits?api_token=local-demo")
+        _get(base + "credits?api_token=wrong-token-123")
+    finally:
+        _stop(proc)
+    assert proc.stderr is not None
+    log = proc.stderr.read()
+    lines = [line for line in log.splitlines() if " credits " in line]
+    assert len(lines) == 2, log
+    assert lines[0].endswith(" ms") and " GET credits 200 " in lines[0]
+    assert " GET credits 401 " in lines[1]
+    assert "local-demo" not in log and "wrong-token-123" not in log
+
+    proc, base = _start(tmp_path / "emu.sqlite", "--quiet")
+    try:
+        _get(base + "credits?api_token=local-demo")
+    finally:
+        _stop(proc)
+    assert proc.stderr.read() == ""
+
+
+def test_credits_with_a_saved_database_says_it_is_ignored_and_top_up_adds(tmp_path: Path) -> None:
+    db = tmp_path / "emu.sqlite"
+    proc, base = _start(db, "--credits", "7", "--quiet")
+    _stop(proc)
+    assert "credits: 7" in proc.banner  # type: ignore[attr-defined]
+
+    proc, base = _start(db, "--credits", "50", "--quiet")
+    try:
+        assert _get(base + "credits?api_token=local-demo")["credits"] == 7
+    finally:
+        banner = _stop(proc)
+    assert "keeps its balance" in banner and "--credits 50 only sets up a new account" in banner
+    assert "--top-up N" in banner
+
+    proc, base = _start(db, "--top-up", "5", "--quiet")
+    try:
+        assert _get(base + "credits?api_token=local-demo")["credits"] == 12
+    finally:
+        banner = _stop(proc)
+    assert "credits: 12 (topped up by 5)" in banner
+
+
+def test_the_banner_says_the_calendar_is_not_sped_up(tmp_path: Path) -> None:
+    import datetime as dt
+
+    proc, _ = _start(tmp_path / "emu.sqlite", "--speed", "3600", "--quiet")
+    banner = _stop(proc)
+    today = dt.datetime.now(dt.timezone.utc).date()
+    assert f"speed: 3600x for placements; schedule dates are checked against today's date, {today:%Y-%m-%d}" in banner

@@ -349,11 +349,12 @@ def test_more_than_three_bad_tokens_a_minute_locks_the_address(clock: FakeClock)
     emu.add_account(TOKEN, 10)
     with emu.serve() as server:
         url = server.base_url + "credits"
-        codes = [requests.get(url, params={"api_token": f"bad-{i}"}).status_code for i in range(4)]
+        codes = [requests.get(url, params={"api_token": f"bad-{i}"}).status_code for i in range(5)]
         good_while_locked = requests.get(url, params={"api_token": TOKEN})
         clock.advance(61)
         good_after = requests.get(url, params={"api_token": TOKEN})
-    assert codes == [401, 401, 401, 429]
+    # "more than 3 bad tokens": the 4th is still answered 401, the lockout starts after it.
+    assert codes == [401, 401, 401, 401, 429]
     assert good_while_locked.status_code == 429 and good_while_locked.json() == RATE_LIMITED
     assert good_after.status_code == 200
 
