@@ -653,12 +653,13 @@ def _pack(data: list[dict[str, Any]], limit: int) -> Iterator[list[dict[str, Any
 
 def _texts(block: Mapping[str, Any]) -> list[list[str]]:
     """A block of grid data as the text of each cell (`cell_text` of the value the read decodes)."""
-    rows = []
+    rows, filled = [], 0
     for row in block.get("rowData", []):
-        rows.append([cell_text(_value(cell)) for cell in row.get("values", [])])
-    while rows and not any(rows[-1]):
-        rows.pop()
-    return rows
+        cells = row.get("values", [])
+        rows.append([cell_text(_value(cell)) for cell in cells])
+        if any(cells):  # a cell showing an error has no text but is not empty
+            filled = len(rows)
+    return rows[:filled]
 
 
 def _blocks(cells: Sequence[CellWrite]) -> list[tuple[int, int, list[list[str]]]]:

@@ -756,6 +756,8 @@ class Fault:
     status: int = 429
     how: str = "json"
     message: str | None = None
+    word: str | None = None  # the error's status word, e.g. FAILED_PRECONDITION
+    details: tuple[dict[str, Any], ...] = ()  # e.g. an ErrorInfo with its reason
 
 
 @dataclass
@@ -856,13 +858,14 @@ class FakeSheets:
         return sheet
 
     # -- test controls
-    def fail_next(self, n: int = 1, status: int = 429, message: str | None = None, *, how: str = "json") -> None:
+    def fail_next(self, n: int = 1, status: int = 429, message: str | None = None, *, how: str = "json",
+                  word: str | None = None, details: Sequence[dict[str, Any]] | None = None) -> None:
         """Answer the next `n` requests with `status` (429, 500, 503, ...) instead of serving them.
 
-        `message` replaces Google's usual words for that status in the error body; `how` picks
-        the kind of failure (see `Fault`): "html", "reset", "truncated" or "bad_json".
+        `message` (and `word`, `details`) replace Google's usual error body for that status;
+        `how` picks the kind of failure (see `Fault`): "html", "reset", "truncated" or "bad_json".
         """
-        self._failures.extend([Fault(status, how, message)] * n)
+        self._failures.extend([Fault(status, how, message, word, tuple(details or ()))] * n)
 
     def on_next_request(self, action: Callable[..., Any], kind: str | None = None) -> None:
         """Run `action()` (or `action(request)`) just before the next request (of `kind`) is served."""
@@ -1412,7 +1415,8 @@ def _fault_answer(fault: Fault) -> _Answer:
     message = fault.message or _FAILURE_MESSAGE.get(fault.status, "Error")
     if fault.status == 429 and fault.message is None:
         return _json_answer(429, quota_fault("read", 60).body())
-    return _json_answer(fault.status, ApiFault(fault.status, message).body())
+    return _json_answer(fault.status, ApiFault(fault.status, message, word=fault.word,
+                                               details=list(fault.details)).body())
 
 
 class _Body(io.BytesIO):

@@ -157,3 +157,105 @@ def test_ranges_are_quoted_like_google_does(fake, book, http):
     assert [r["range"] for r in got["valueRanges"]] == ["'🌵 two words'!A1:A10", "Sheet1!A1:Z1", "Other!A1:Z1000"]
     with pytest.raises(gspread.exceptions.APIError, match="Unable to parse range: Nope!A1"):
         http.values_get(book, "Nope!A1")
+
+
+# --- under load ------------------------------------------------------------------------------
+
+
+def loaded_fake():
+    from sheetsync.emulator import FakeClock
+
+    clock = FakeClock(start=dt.datetime(2026, 12, 1, 9, 0, 30, tzinfo=dt.timezone.utc))
+    fake = FakeSheets(clock=clock)
+    book = fake.create_spreadsheet("Book", ["Sheet1"])
+    return fake, book, clock, fake.client().http_client
+
+
+def test_quotas_are_per_minute_of_the_clock_and_answer_googles_429_body():
+    fake, book, clock, http = loaded_fake()
+    fake.set_quota(reads=2, writes=1, retry_after=True)
+    body = {"valueInputOption": "RAW", "data": [{"range": "Sheet1!A1", "values": [["x"]]}]}
+    http.values_get(book, "Sheet1!A1")
+    http.values_batch_update(book, body=body)
+    http.values_get(book, "Sheet1!A1")  # writes and reads are counted apart
+    with pytest.raises(gspread.exceptions.APIError) as caught:
+        http.values_get(book, "Sheet1!A1")
+    error = caught.value.error
+    assert error["status"] == "RESOURCE_EXHAUSTED" and "'Read requests per minute per user'" in error["message"]
+    assert error["details"][0]["reason"] == "RATE_LIMIT_EXCEEDED"
+    assert caught.value.response.headers["Retry-After"] == "30"
+    clock.advance(30)
+    assert http.values_get(book, "Sheet1!A1")["values"] == [["x"]]
+
+
+def test_an_html_page_a_reset_after_apply_and_cut_answers():
+    fake, book, _, http = loaded_fake()
+    fake.fail_next(1, status=502, how="html")
+    with pytest.raises(gspread.exceptions.APIError) as caught:
+        http.values_get(book, "Sheet1!A1")
+    assert caught.value.code == -1 and caught.value.response.status_code == 502
+    assert caught.value.response.text.startswith("<!DOCTYPE html>")
+
+    fake.fail_next(1, how="reset")
+    body = {"valueInputOption": "RAW", "data": [{"range": "Sheet1!A1", "values": [["applied"]]}]}
+    with pytest.raises(requests.ConnectionError):
+        http.values_batch_update(book, body=body)
+    assert fake.sheet(book, "Sheet1").cell(1, 1).value == "applied"
+
+    fake.fail_next(1, how="truncated")
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        http.values_get(book, "Sheet1!A1")
+    fake.fail_next(1, how="bad_json")
+    with pytest.raises(requests.exceptions.JSONDecodeError):
+        http.values_get(book, "Sheet1!A1")
+
+
+def test_people_edit_before_every_request_and_latency_passes_on_the_clock():
+    fake, book, clock, http = loaded_fake()
+    fake.latency = 0.5
+    sheet = fake.sheet(book, "Sheet1")
+    fake.between_requests(lambda request: sheet.insert_row(1, [request.kind]))
+    start = clock.now()
+    http.values_get(book, "Sheet1!A1")
+    got = http.values_get(book, "Sheet1!A1:A5")
+    assert got["values"] == [["values.get"], ["values.get"]]
+    assert (clock.now() - start).total_seconds() == 1.0
+    fake.calm()
+    http.values_get(book, "Sheet1!A1")
+    assert len(sheet.values()) == 2
+
+
+def test_a_storm_fails_about_its_share_of_requests_and_is_repeatable():
+    from sheetsync.testing.fake_sheets import Fault
+
+    outcomes = []
+    for _ in range(2):
+        fake, book, _, http = loaded_fake()
+        fake.storm(0.2, [Fault(429), Fault(502, "html")], seed=3)
+        failed = []
+        for _ in range(200):
+            try:
+                http.values_get(book, "Sheet1!A1")
+                failed.append(False)
+            except gspread.exceptions.APIError:
+                failed.append(True)
+        outcomes.append(failed)
+    assert outcomes[0] == outcomes[1] and 25 <= sum(outcomes[0]) <= 55
+
+
+def test_get_by_data_filter_answers_as_get_with_the_same_ranges(fake, book, http):
+    fake.sheet(book, "Sheet1").set_values([["a", 1], ["b", 2]])
+    fields = "sheets(properties(sheetId,title),data(startRow,startColumn,rowData(values(effectiveValue))))"
+    by_range = http.fetch_sheet_metadata(book, params={"ranges": "Sheet1!B1:B2", "fields": fields})
+    url = f"https://sheets.googleapis.com/v4/spreadsheets/{book}:getByDataFilter"
+    body = {"dataFilters": [{"gridRange": {"sheetId": 0, "startColumnIndex": 1, "endColumnIndex": 2, "endRowIndex": 2}}],
+            "includeGridData": True}
+    assert http.request("post", url, params={"fields": fields}, json=body).json() == by_range
+    body["dataFilters"] = [{"a1Range": "Sheet1!B1:B2"}]
+    assert http.request("post", url, params={"fields": fields}, json=body).json() == by_range
+
+
+def test_bodies_over_10_mb_are_refused(book, http):
+    body = {"valueInputOption": "RAW", "data": [{"range": "Sheet1!A1", "values": [["x" * 40_000]] * 270}]}
+    with pytest.raises(gspread.exceptions.APIError, match="payload size exceeds the limit: 10485760"):
+        http.values_batch_update(book, body=body)
