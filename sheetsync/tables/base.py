@@ -273,6 +273,9 @@ class Table(abc.ABC):
     def _write_cells(self, cells: Sequence[CellWrite], tab: Tab | None) -> list[str]:
         """Write plain-text cells (never formulas) and replace `tab`; return notes for the user."""
 
+    def check_writable(self) -> None:
+        """Raise TableError when a write could not succeed (a read-only file), before any spend."""
+
     def close(self) -> None:
         """Release what the backend holds (file handles, sessions)."""
 

@@ -168,6 +168,9 @@ class XlsxTable(Table):
         state.package = Package(data, self.path.name)
         state.entry = next(e for e in state.package.sheets if e.part == state.entry.part)
         state.xml = new_xml
+        if filter_to:
+            r1, c1, r2, _ = parse_range(sheet.autofilter) or (1, 1, 1, 1)
+            sheet.autofilter = f"{column_letters(c1)}{r1}:{column_letters(filter_to)}{r2}"
         for r, row in edits.items():
             values = sheet.rows.setdefault(r, [])
             for col, text in row.items():
