@@ -470,6 +470,10 @@ def build(
 
         # A sandbox run never replaces a live task; a live run does replace a sandbox one.
         has_task = bool(task_id) and (row_mode != SANDBOX or mode == SANDBOX)
+        moved = _article_moved(r, key, task_id, journal, row_mode or mode) if has_task else ""
+        if moved:
+            actions.append(Hold(r, key, moved))
+            continue
         if has_task:
             action = _follow(r, key, task_id, by_id.get(task_id), journal, pull, make_key)
             if action is not None:
@@ -628,6 +632,29 @@ def failure_of(r: ArticleRow, summary: models.TaskSummary | None, journal: Snaps
     return (
         f"Placements failed{where}; ask BacklinkBase support, or put those sites in a new row "
         "to try again."
+    )
+
+
+def _article_moved(r: ArticleRow, key: str, task_id: str, journal: Snapshot, mode: str) -> str:
+    """Why the row's article is no longer the one its task was made from ("" when it is).
+
+    A sort that moves only some columns (an Excel Table that does not cover sheetsync's), or
+    an edit after sending, leaves a task id beside another article: its status and results
+    must not be shown as that article's.
+    """
+    if not key:
+        return ""
+    # The journal remembers what this machine sent; without it there is nothing to compare.
+    entry = journal.entries.get((key, mode))
+    if entry is None or not entry.fingerprint or entry.task_id != task_id:
+        return ""
+    if entry.fingerprint == fingerprint(r):
+        return ""
+    return (
+        f"This row's article is not the one task {task_id} was made from (it changed after it "
+        "was sent, or a sort moved the article away from its row_key and task_id), so the "
+        "task's status is not shown here; put the article back, or clear row_key, task_id and "
+        "status to send it as a new task."
     )
 
 

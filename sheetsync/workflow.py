@@ -117,6 +117,8 @@ def run(
         journal = Journal.default()
     lock = None
     if options.write and mode != "plan":
+        # A sync that cannot write its task ids must not send anything: refuse now.
+        table.check_writable()
         folder = options.lock_folder or default_folder() / "locks"
         lock = SheetLock(folder, table.identity, table.display_name)
         lock.acquire()
