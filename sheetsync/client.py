@@ -47,6 +47,7 @@ from .errors import (
     UnexpectedResponseError,
     ValidationFailedError,
 )
+from .badtokens import BadTokenMemo
 from .pacing import SlidingWindowLimiter, shared_limiter
 from .redact import PLACEHOLDER, Secret, install_log_filter, one_line, redact
 
@@ -441,8 +442,11 @@ class Client:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        bad_tokens: BadTokenMemo | None = None,
     ):
         self._token = Secret(token or "")
+        # 401s remembered across runs, so a lockout's 429 is explained as one.
+        self._bad_tokens = bad_tokens or BadTokenMemo()
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._session = session if session is not None else make_session()
         self._timeout = timeout
@@ -708,6 +712,11 @@ class Client:
     def _scrub(self, text: str, limit: int = 300) -> str:
         return redact(one_line(text, limit), self._token.reveal())
 
+    def _address(self) -> str:
+        """The API's scheme and host: what a lockout is per (with the caller's own address)."""
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
     def _host_and_path(self) -> str:
         parts = urlsplit(self.base_url)
         return redact(f"{parts.scheme}://{parts.netloc}{parts.path}", self._token.reveal())
@@ -782,6 +791,7 @@ class Client:
             )
             with self._lock:
                 self._stopped = self._stopped or error
+            self._bad_tokens.record(self._address())
             return error
         if status == 404:
             if endpoint == "task/show" and body:
@@ -813,6 +823,13 @@ class Client:
                 "sync again.",
                 errors,
                 endpoint=endpoint,
+            )
+        if status == 429 and self._bad_tokens.recent(self._address()):
+            return RateLimitedError(
+                f"BacklinkBase is locking out this address (429 on {endpoint}{_after(attempts)}): "
+                "it recently refused bad API tokens from here, and after more than 3 in a minute "
+                f"it refuses every token for a while. {TOKEN_HINT}, wait a minute, and run again.",
+                retry_after=_retry_after(response), status=status, endpoint=endpoint,
             )
         if status == 429:
             retry_after = _retry_after(response)

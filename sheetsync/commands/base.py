@@ -237,14 +237,18 @@ def settings_for(**flags: Any) -> Settings:
 
 
 def api_client(settings: Settings) -> Client:
+    from ..badtokens import BadTokenMemo
     from ..client import Client
+    from ..journal import default_folder
 
+    folder = Path(settings.state_dir).expanduser() if settings.state_dir else default_folder()
     return Client(
         settings.require_token(),
         settings.api_url,
         rate_limit=settings.rate_limit,
         timeout=(5.0, settings.timeout),
         sleep=current_runtime().sleep,
+        bad_tokens=BadTokenMemo(folder / "bad-tokens.json"),
     )
 
 

@@ -254,3 +254,25 @@ def test_threads_share_the_window(token):
         assert errors == []
         assert rig.clock.now() - START >= dt.timedelta(seconds=60)
 
+
+
+def test_a_429_after_bad_tokens_from_this_address_is_explained_as_the_lockout(token, tmp_path):
+    from sheetsync.badtokens import BadTokenMemo
+    from sheetsync.errors import RateLimitedError
+
+    memo = tmp_path / "bad-tokens.json"
+    with emulated(token) as rig:
+        # One bad token per run (a client stops after its 401), four runs: the address is locked.
+        for i in range(4):
+            with pytest.raises(BadTokenError):
+                rig.client(token=f"wrong-token-{i}", bad_tokens=BadTokenMemo(memo)).credits()
+        fixed = rig.client(bad_tokens=BadTokenMemo(memo), max_retries=0)
+        with pytest.raises(RateLimitedError) as caught:
+            fixed.credits()
+        # Without a record of the 401s a 429 is put down to other traffic, as before.
+        with pytest.raises(RateLimitedError) as other:
+            rig.client(bad_tokens=BadTokenMemo(tmp_path / "elsewhere.json"), max_retries=0).credits()
+    message = str(caught.value)
+    assert "locking out this address" in message and "more than 3" in message
+    assert "other sync" not in message and "other sync" in str(other.value)
+    assert token not in memo.read_text() and "wrong-token" not in memo.read_text()
