@@ -11,6 +11,7 @@ import click
 from . import DISTRIBUTION, __version__
 from .commands import account, demo, emulator, sheets
 from .commands.base import Group, Runtime
+from .verify import cli as verify_cli
 
 __all__ = ["Runtime", "cli", "main"]
 
@@ -33,6 +34,7 @@ for command in (
     demo.demo, demo.template, emulator.emulator_command,
 ):
     cli.add_command(command)
+verify_cli.register(cli)
 
 
 def main() -> None:

@@ -113,9 +113,19 @@ def _run(
     sandbox: bool = False,
     write: bool = True,
     confirm: Callable[[Any], bool] | None = None,
+    after_pull: Any = None,
 ) -> Any:
-    """Open the sheet, run one workflow mode and return its report."""
+    """Open the sheet, run one workflow mode and return its report.
+
+    pull and sync check the links that are due afterwards (`sheetsync.verify`) unless
+    `after_pull` says otherwise.
+    """
     from ..workflow import Options, run
+
+    if after_pull is None and mode in ("sync", "pull"):
+        from ..verify.cli import link_checks
+
+        after_pull = link_checks(settings, current_runtime().env)
 
     options = Options(
         sandbox=sandbox,
@@ -128,10 +138,16 @@ def _run(
     show_progress = mode in ("sync", "push", "pull") and not run_state().as_json and current_runtime().stderr_is_terminal()
     try:
         with _open(sheet, settings) as table, _progress_reporter(show_progress, settings.rate_limit) as progress:
-            return run(table, client, options, mode=mode, journal=journal, confirm=confirm, progress=progress)
+            return run(
+                table, client, options, mode=mode, journal=journal, confirm=confirm, progress=progress,
+                after_pull=after_pull,
+            )  # fmt: skip
     finally:
         if journal is not None:
             journal.close()
+
+
+run_sheet = _run
 
 
 def _summary(report: Any, totals: Totals | None = None) -> str:
@@ -205,6 +221,9 @@ def _finish(
     if interrupted:
         echo_err("Interrupted; the summary above is what was done so far. Running the same command again is safe.")
     click.get_current_context().exit(code)
+
+
+finish = _finish
 
 
 @click.command()

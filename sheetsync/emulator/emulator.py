@@ -20,6 +20,7 @@ from .answers import Answer
 from .catalogue import CATALOGUE, SITES, site_json
 from .clock import Clock, FakeClock, RealClock, ScaledClock
 from .faults import Faults
+from .pages import PageSettings, site_host
 from .ratelimit import SlidingWindow
 from .store import PlacementRecord, Store, TaskRecord, token_hash
 from .validation import StoreRequest, validate_store
@@ -106,6 +107,8 @@ class Emulator:
         self._log: list[tuple[str, str]] = []
         self._log_lock = threading.Lock()
         self.root_url: str | None = None
+        #: How result pages vary, their latency, one host per site (see `pages`).
+        self.pages = PageSettings()
 
     # --- the in-process API tests and the demo use ---------------------------------------
 
@@ -367,6 +370,9 @@ class Emulator:
             return None
         site = CATALOGUE.get(placement.site_id)
         domain = site.url if site else str(placement.site_id)
+        if self.pages.hosts:
+            port = root_url.rstrip("/").rsplit(":", 1)[-1]
+            return f"http://{site_host(domain)}:{port}/{placement.slug}"
         return f"{root_url}sites/{domain}/{placement.slug}"
 
     def _stamper(self, task: TaskRecord) -> Callable[[dt.datetime | None], str | None]:

@@ -219,6 +219,17 @@ class Store:
         placement = next(p for p in task.placements if p.id == row["pid"])
         return task, placement
 
+    def placements_of_site(self, site_id: int) -> list[tuple[TaskRecord, PlacementRecord]]:
+        """Every placement on one site, with its task (for the site's robots.txt)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT t.*, p.id AS pid FROM placements p JOIN tasks t ON t.id = p.task_id"
+                " WHERE p.site_id = ? ORDER BY p.id",
+                (site_id,),
+            ).fetchall()
+            found = [(self._task(row), row["pid"]) for row in rows]
+        return [(task, next(p for p in task.placements if p.id == pid)) for task, pid in found]
+
     def cancel(self, task_id: str, when: dt.datetime) -> bool:
         with self._lock:
             cursor = self._db.execute(

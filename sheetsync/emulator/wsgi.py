@@ -73,6 +73,11 @@ class EmulatorApp:
 
     def dispatch(self, request: Request) -> Response:
         path = request.path
+        domain = pages.domain_of_host(request.host) if self.emulator.pages.hosts else None
+        if domain is not None:
+            return self.site_request(request, domain, path)
+        if path == "/robots.txt":
+            return self.site_request(request, None, path)
         if path.startswith(API_PREFIX):
             endpoint = path[len(API_PREFIX):].strip("/")
             started = time.perf_counter()
@@ -83,7 +88,7 @@ class EmulatorApp:
                 report(request.method, endpoint, response.status_code, (time.perf_counter() - started) * 1000)
             return response
         if path.startswith("/sites/"):
-            return self.result_page(path)
+            return self.site_request(request, None, path)
         if path in ("/", "/api/v1"):
             return Response(
                 "BacklinkBase emulator. The API is under /api/v1/.\n", mimetype="text/plain"
@@ -145,14 +150,52 @@ class EmulatorApp:
             pass
         raise _Dropped()
 
-    def result_page(self, path: str) -> Response:
-        parts = [p for p in path.split("/") if p]
-        site = next((s for s in SITES if len(parts) == 3 and s.url == parts[1]), None)
-        found = self.emulator.store.find_placement(site.id, parts[2]) if site else None
+    def site_request(self, request: Request, domain: str | None, path: str) -> Response:
+        """A result page or robots.txt, with the injected latency, counted per host."""
+        settings = self.emulator.pages
+        host = request.host.lower()
+        settings.enter(host, str(request.environ.get("REMOTE_PORT", "")))
+        try:
+            settings.wait()
+            if path == "/robots.txt":
+                return Response(self.robots(domain), mimetype="text/plain")
+            if domain is not None:
+                return self.result_page(domain, path.strip("/"), request.url)
+            parts = [p for p in path.split("/") if p]
+            if len(parts) != 3:
+                return Response(pages.missing_page(), status=404, mimetype="text/html")
+            return self.result_page(parts[1], parts[2], request.url)
+        finally:
+            settings.leave(host)
+
+    def robots(self, domain: str | None) -> str:
+        emu = self.emulator
+        blocked: list[str] = []
+        for site in SITES if emu.pages.variety else ():
+            if domain is not None and site.url != domain:
+                continue
+            prefix = "/" if domain is not None else f"/sites/{site.url}/"
+            for task, placement in emu.store.placements_of_site(site.id):
+                if pages.variant(emu.seed, task.id, site.id, emu.pages.force) == pages.ROBOTS:
+                    blocked.append(prefix + placement.slug)
+        return pages.robots_txt(blocked, "")
+
+    def result_page(self, domain: str, slug: str, url: str) -> Response:
+        site = next((s for s in SITES if s.url == domain), None)
+        found = self.emulator.store.find_placement(site.id, slug) if site else None
         if site is None or found is None:
             return Response(pages.missing_page(), status=404, mimetype="text/html")
         task, placement = found
-        state = placement_state(placement.plan, self.emulator.now(), task.cancelled_at)
-        if state.status != PUBLISHED:
+        now = self.emulator.now()
+        state = placement_state(placement.plan, now, task.cancelled_at)
+        if state.status != PUBLISHED or state.completed_at is None:
             return Response(pages.missing_page(), status=404, mimetype="text/html")
-        return Response(pages.article_page(task, site), mimetype="text/html")
+        emu = self.emulator
+        page = pages.render(
+            emu.seed, task, placement, site, url, now, state.completed_at, emu.pages.force,
+            emu.pages.variety,
+        )  # fmt: skip
+        response = Response(page.body, status=page.status, mimetype="text/html")
+        for key, value in page.headers:
+            response.headers[key] = value
+        return response

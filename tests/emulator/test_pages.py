@@ -22,6 +22,7 @@ class Links(HTMLParser):
 
 
 def test_published_placements_link_to_the_article_urls(base: str, clock: FakeClock, emu: Emulator) -> None:
+    emu.pages.variety = False  # every page clean (the variants have their own tests)
     body = "<p>Acme, a Pune based fintech company, raised its <em>series A</em>.</p>"
     payload = store_payload(article_body=body, article_urls="https://acme.com, https://acme.com/product?a=1&b=2")
     task_id = requests.post(base + "task/store", json=payload).json()["task_id"]
@@ -37,7 +38,8 @@ def test_published_placements_link_to_the_article_urls(base: str, clock: FakeClo
         assert body in page.text
         parser = Links()
         parser.feed(page.text)
-        assert parser.hrefs == ["https://acme.com", "https://acme.com/product?a=1&b=2"]
+        external = [h for h in parser.hrefs if h.startswith("https://")]
+        assert external == ["https://acme.com", "https://acme.com/product?a=1&b=2"]
 
 
 def test_pages_of_unpublished_or_unknown_placements_are_404(base: str, emu: Emulator) -> None:
