@@ -64,6 +64,8 @@ class Grid:
     header: tuple[str, ...]
     rows: tuple[tuple[CellValue, ...], ...]
     notes: tuple[str, ...] = ()
+    #: The title of the tab read (the articles tab).
+    title: str = ""
 
     @staticmethod
     def row_number(index: int) -> int:
@@ -183,7 +185,8 @@ def place(current: Columns, writeback: WriteBack) -> Placement:
             result.cells.append(CellWrite(1, last, name))
         return positions[k]
 
-    column(writeback.key_column)
+    if writeback.rows:  # a write of the secondary tab alone adds no column
+        column(writeback.key_column)
     row_of_key: dict[str, int] = {}
     # A copied row carries its key along; writing to either copy could give one row another's
     # task, so a key found twice is written nowhere.
@@ -253,7 +256,7 @@ class Table(abc.ABC):
         touched = {writeback.key_column, writeback.anchor_column}
         for row in writeback.rows:
             touched.update(row.values)
-        check_unique_headers(current.header, sorted(touched))
+        check_unique_headers(current.header, sorted(t for t in touched if t))
         placement = place(current, writeback)
         if not placement.cells and writeback.tab is None:
             return WriteResult(written=tuple(placement.written), lost=tuple(placement.lost))
@@ -261,6 +264,27 @@ class Table(abc.ABC):
         return WriteResult(
             written=tuple(placement.written), lost=tuple(placement.lost), notes=tuple(notes)
         )
+
+    def tab_header(self, title: str) -> tuple[str, ...] | None:
+        """The first row of tab `title` (any case); None when there is none.
+
+        Lets a run see, before anything is sent, whether a tab it would replace is its own.
+        A backend may answer from its last read.
+        """
+        rows = self.read_tab(title)
+        return None if rows is None else (rows[0] if rows else ())
+
+    def read_tab(self, title: str) -> tuple[tuple[str, ...], ...] | None:
+        """The text of tab `title` (any case) as it is now (one request); None when there is none.
+
+        For sheetsync's own small tabs: a backend may stop after the first 50 rows. A backend
+        without it cannot hold the sheet lease (`lease.py`), and says so by raising.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot read other tabs")
+
+    def write_tab(self, tab: Tab) -> list[str]:
+        """Replace the whole content of `tab` (creating it), and write nothing else."""
+        return list(self.write(WriteBack(key_column="", anchor_column="", tab=tab)).notes)
 
     @abc.abstractmethod
     def _reread(self, key_column: str, anchor_column: str) -> Columns:

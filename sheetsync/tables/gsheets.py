@@ -75,6 +75,8 @@ _GID = re.compile(r"[#&?]gid=(\d+)")
 _KEY = re.compile(r"^[A-Za-z0-9_-]{20,}$")
 # A new secondary tab, or one that must grow, gets room to spare so that it grows rarely.
 _TAB_MIN_ROWS = 1000
+# `read_tab` is for sheetsync's small bookkeeping tabs: their first rows are enough.
+_TAB_READ_ROWS = 50
 # A tab renamed or deleted between our re-read and our write: read again, a few times at most.
 _STALE_RETRIES = 3
 
@@ -343,7 +345,26 @@ class GoogleSheetTable(Table):
             data.pop()
         self._header, self._rows = tuple(header), len(data)
         notes = _merge_notes(main.title, sheet.get("merges", []))
-        return Grid(header=tuple(header), rows=tuple(data), notes=tuple(notes))
+        return Grid(header=tuple(header), rows=tuple(data), notes=tuple(notes), title=main.title)
+
+    def read_tab(self, title: str) -> tuple[tuple[str, ...], ...] | None:
+        """The tab's first rows in one request; None when there is no such tab."""
+        try:
+            answer = self._get("read", [{"a1Range": f"{quote_title(title)}!A1:Z{_TAB_READ_ROWS}"}], _READ_FIELDS)
+        except _Refused as refused:
+            if refused.failure.status == 400:
+                return None  # "Unable to parse range": no tab of that name
+            raise
+        sheets = answer.get("sheets") or []
+        if not sheets:
+            return None
+        rows = []
+        for values in _cells(sheets[0].get("data", [])):
+            texts = [strip_control(cell_text(v)) for v in values]
+            while texts and not texts[-1]:
+                texts.pop()
+            rows.append(tuple(texts))
+        return tuple(rows)
 
     def _list_tabs(self) -> list[_SheetInfo]:
         """Every tab's id, title and size: a small request, made only when they are not known."""

@@ -20,6 +20,12 @@ class EditedTable(Table):
     def read(self) -> Grid:
         return self.inner.read()
 
+    def read_tab(self, title: str):
+        return self.inner.read_tab(title)
+
+    def tab_header(self, title: str):
+        return self.inner.tab_header(title)
+
     def _reread(self, key_column: str, anchor_column: str) -> Columns:
         self.rereads += 1
         edit = self.edits.pop(self.rereads, None)
@@ -64,6 +70,12 @@ class DyingTable(Table):
 
     def read(self) -> Grid:
         return self.inner.read()
+
+    def read_tab(self, title: str):
+        return self.inner.read_tab(title)
+
+    def tab_header(self, title: str):
+        return self.inner.tab_header(title)
 
     def _reread(self, key_column: str, anchor_column: str) -> Columns:
         if self.dead:

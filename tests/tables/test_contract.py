@@ -294,3 +294,43 @@ def test_the_secondary_tab_is_created_then_replaced_without_stale_rows(backend):
     assert backend.values("Notes") == [["kept by people"]]
     assert backend.values()[1][3] == "x"
 
+
+
+# --- other tabs ------------------------------------------------------------------------------
+
+
+def test_read_names_the_tab_read(backend):
+    backend.seed(ARTICLES)
+    assert backend.open().read().title == "Articles"
+
+
+def test_tab_header_and_read_tab_see_other_tabs_in_any_case(backend):
+    backend.seed(ARTICLES)
+    table = backend.open()
+    table.read()
+    assert table.tab_header("NOTES") == ("kept by people",)
+    assert table.read_tab("notes") == (("kept by people",),)
+    assert table.tab_header("Missing") is None and table.read_tab("Missing") is None
+
+
+def test_write_tab_replaces_one_tab_and_nothing_else(backend):
+    backend.seed(ARTICLES)
+    table = backend.open()
+    table.read()
+    table.write_tab(Tab("Own", ("a", "b"), (("1", "2"), ("3", "4"))))
+    table.write_tab(Tab("Own", ("a", "b"), (("5", ""),)))
+    assert table.read_tab("own") == (("a", "b"), ("5",))
+    assert backend.values() == ARTICLES
+    assert backend.values("Notes") == [["kept by people"]]
+
+
+def test_a_tab_another_client_created_since_the_read_is_seen_and_replaced(backend):
+    backend.seed(ARTICLES)
+    mine, theirs = backend.open(), backend.open()
+    mine.read()
+    theirs.read()
+    theirs.write_tab(Tab("Own", ("holder",), (("theirs",),)))
+    assert mine.read_tab("Own") == (("holder",), ("theirs",))
+    mine.write_tab(Tab("Own", ("holder",), (("mine",),)))
+    assert theirs.read_tab("Own") == (("holder",), ("mine",))
+    assert theirs.read_tab("own") == (("holder",), ("mine",))

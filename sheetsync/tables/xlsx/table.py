@@ -84,7 +84,32 @@ class XlsxTable(Table):
                 row = row + [None] * (width - len(row))
             data.append(tuple(row))
         notes = list(state.notes) + self._merge_notes(state)
-        return Grid(header=tuple(header), rows=tuple(data), notes=tuple(notes))
+        return Grid(header=tuple(header), rows=tuple(data), notes=tuple(notes),
+                    title=state.entry.name)
+
+    def tab_header(self, title: str) -> tuple[str, ...] | None:
+        """From the file as last read (parsing only that tab)."""
+        rows = self._tab_rows(self._state or self._current(), title, 1)
+        return None if rows is None else (rows[0] if rows else ())
+
+    def read_tab(self, title: str) -> tuple[tuple[str, ...], ...] | None:
+        return self._tab_rows(self._current(), title, None)
+
+    def _tab_rows(self, state: _State, title: str, limit: int | None) -> tuple[tuple[str, ...], ...] | None:
+        entry = next((e for e in state.package.sheets if e.name.casefold() == title.casefold()), None)
+        if entry is None:
+            return None
+        if entry.kind != "worksheet" or not state.package.has(entry.part):
+            return ((f"({entry.kind})",),)  # not a grid: certainly not sheetsync's tab
+        sheet = state.sheet if entry.part == state.entry.part else read_sheet(state.package, entry.part)
+        last = max(sheet.rows, default=0)
+        out = []
+        for n in range(1, (last if limit is None else min(last, limit)) + 1):
+            texts = [cell_text(v) for v in sheet.rows.get(n, [])]
+            while texts and not texts[-1]:
+                texts.pop()
+            out.append(tuple(texts))
+        return tuple(out)
 
     def check_writable(self) -> None:
         """TableError now, before anything is sent, when the file could not be written."""
