@@ -23,6 +23,7 @@ from .apply import ProgressEvent, RowOutcome, SheetWriter, TaskClient
 from .hooks import PulledTask, PullExtras, PullStep
 from .journal import EMPTY, Journal, default_folder
 from .lock import SheetLock
+from .own_tabs import check_tabs
 from .plan import New, NotReady, Plan, Refresh, Reject, build, problems_text
 from .sheet import check_ownership, map_header, read_rows
 from .tables.base import Tab, Table
@@ -155,6 +156,7 @@ def _validate(
     grid = table.read()
     hm = map_header(grid.header)
     check_ownership(grid, hm)
+    check_tabs(table, grid)
     rows = read_rows(grid, hm)
     catalogue = client.sites() if client is not None else None
     plan = build(
@@ -206,6 +208,7 @@ def _sync(
     grid = table.read()
     hm = map_header(grid.header)
     check_ownership(grid, hm)
+    check_tabs(table, grid)
     rows = read_rows(grid, hm)
     remote = client.tasks()
     snapshot = journal.snapshot(table.identity)
