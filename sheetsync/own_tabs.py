@@ -29,8 +29,12 @@ def is_own(header: Sequence[str], own: Sequence[str]) -> bool:
     return len(got) >= min(2, len(want)) and got == want[: len(got)]
 
 
-def check_tabs(table: Table, grid: Grid) -> None:
-    """Raise TableError when sheetsync's tabs collide with the articles tab or a person's tab."""
+def check_tabs(table: Table, grid: Grid, *, placements_known: bool = False) -> None:
+    """Raise TableError when sheetsync's tabs collide with the articles tab or a person's tab.
+
+    `placements_known`: this machine wrote the Placements tab before (the journal says so), so
+    looking at it again, one more request on Google, can be saved.
+    """
     for name in (C.PLACEMENTS_TAB, LEASE_TAB):
         if grid.title and grid.title.casefold() == name.casefold():
             raise TableError(
@@ -38,6 +42,8 @@ def check_tabs(table: Table, grid: Grid) -> None:
                 "writes itself, so its contents would replace the articles; rename the articles "
                 "tab (e.g. to 'Articles'), pass the new name with --worksheet, and run again."
             )
+    if placements_known:
+        return
     try:
         header = table.tab_header(C.PLACEMENTS_TAB)
     except NotImplementedError:

@@ -208,10 +208,11 @@ def _sync(
     grid = table.read()
     hm = map_header(grid.header)
     check_ownership(grid, hm)
-    check_tabs(table, grid)
+    snapshot = journal.snapshot(table.identity)
+    # `plan` always looks: it is where a person learns, before spending, what a sync would do.
+    check_tabs(table, grid, placements_known=mode != "plan" and "placements_tab" in snapshot.state)
     rows = read_rows(grid, hm)
     remote = client.tasks()
-    snapshot = journal.snapshot(table.identity)
     today = now().date()
 
     def plan_with(catalogue: models.Catalogue | None, balance: int | None) -> Plan:

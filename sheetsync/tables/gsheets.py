@@ -348,13 +348,14 @@ class GoogleSheetTable(Table):
         return Grid(header=tuple(header), rows=tuple(data), notes=tuple(notes), title=main.title)
 
     def read_tab(self, title: str) -> tuple[tuple[str, ...], ...] | None:
-        """The tab's first rows in one request; None when there is no such tab."""
-        try:
-            answer = self._get("read", [{"a1Range": f"{quote_title(title)}!A1:Z{_TAB_READ_ROWS}"}], _READ_FIELDS)
-        except _Refused as refused:
-            if refused.failure.status == 400:
-                return None  # "Unable to parse range": no tab of that name
-            raise
+        """The tab's first rows in one request (three when it is named in another case)."""
+        answer = self._tab_rows(title)
+        if answer is None:
+            # A range names its tab exactly; the list of tabs says whether one matches in any case.
+            exact = next((t.title for t in self._list_tabs() if t.title.casefold() == title.casefold()), None)
+            answer = self._tab_rows(exact) if exact is not None else None
+        if answer is None:
+            return None
         sheets = answer.get("sheets") or []
         if not sheets:
             return None
@@ -365,6 +366,14 @@ class GoogleSheetTable(Table):
                 texts.pop()
             rows.append(tuple(texts))
         return tuple(rows)
+
+    def _tab_rows(self, title: str) -> dict[str, Any] | None:
+        try:
+            return self._get("read", [{"a1Range": f"{quote_title(title)}!A1:Z{_TAB_READ_ROWS}"}], _READ_FIELDS)
+        except _Refused as refused:
+            if refused.failure.status == 400:
+                return None  # "Unable to parse range": no tab of exactly that name
+            raise
 
     def _list_tabs(self) -> list[_SheetInfo]:
         """Every tab's id, title and size: a small request, made only when they are not known."""
