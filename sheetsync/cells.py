@@ -250,7 +250,14 @@ def parse_urls(value: CellValue) -> tuple[str, ...]:
 _SERIAL_EPOCH = dt.date(1899, 12, 30)
 _FIRST_DATE = dt.date(2000, 1, 1)
 _LAST_DATE = dt.date(2099, 12, 31)
-_DATE_HINT = "type it like 2025-05-18"
+
+
+def _date_hint() -> str:
+    """How to type a date, with an example a week from today: a past example would be refused
+    as a schedule date by the very checks that print it."""
+    example = dt.date.today() + dt.timedelta(days=7)
+    return f"type it like {example.isoformat()}"
+
 
 _MONTHS = {
     name: number
@@ -295,22 +302,22 @@ def _make_date(year: int, month: int, day: int, raw: str) -> dt.date:
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise CellError(f"{show(raw)} is not a real calendar date; {_DATE_HINT}.") from None
+        raise CellError(f"{show(raw)} is not a real calendar date; {_date_hint()}.") from None
 
 
 def _from_serial(value: float) -> dt.date:
     if not math.isfinite(value):
-        raise CellError(f"The cell holds a number error, not a date; {_DATE_HINT}.")
+        raise CellError(f"The cell holds a number error, not a date; {_date_hint()}.")
     first = (_FIRST_DATE - _SERIAL_EPOCH).days
     last = (_LAST_DATE - _SERIAL_EPOCH).days
     if not first <= value < last + 1:
-        raise CellError(f"{show(value)} is a number, not a date; {_DATE_HINT}.")
+        raise CellError(f"{show(value)} is a number, not a date; {_date_hint()}.")
     return _SERIAL_EPOCH + dt.timedelta(days=int(math.floor(value)))
 
 
 def _numeric_date(day_or_month: int, month_or_day: int, year_text: str, raw: str) -> dt.date:
     if len(year_text) != 4:
-        raise CellError(f"{show(raw)} has a two-digit year; {_DATE_HINT}.")
+        raise CellError(f"{show(raw)} has a two-digit year; {_date_hint()}.")
     year = int(year_text)
     a, b = day_or_month, month_or_day
     if a > 12 and b <= 12:
@@ -320,7 +327,7 @@ def _numeric_date(day_or_month: int, month_or_day: int, year_text: str, raw: str
     if a == b:
         return _make_date(year, a, a, raw)  # 03/03/2025 reads the same either way
     if a > 12 and b > 12:
-        raise CellError(f"{show(raw)} is not a real calendar date; {_DATE_HINT}.")
+        raise CellError(f"{show(raw)} is not a real calendar date; {_date_hint()}.")
     first = dt.date(year, b, a) if _valid(year, b, a) else None
     second = dt.date(year, a, b) if _valid(year, a, b) else None
     options = " or ".join(d.isoformat() for d in (first, second) if d is not None)
@@ -364,13 +371,13 @@ def parse_date(value: CellValue) -> dt.date | None:
     if isinstance(value, Unreadable):
         raise _unreadable(value)
     if isinstance(value, bool):
-        raise CellError(f"A checkbox value is not a date; {_DATE_HINT}.")
+        raise CellError(f"A checkbox value is not a date; {_date_hint()}.")
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
     if isinstance(value, int) and abs(value) >= 10**_MAX_DIGITS:
-        raise CellError(f"The cell holds a very long number, not a date; {_DATE_HINT}.")
+        raise CellError(f"The cell holds a very long number, not a date; {_date_hint()}.")
     if isinstance(value, (int, float)):
         return _from_serial(float(value))
     text = parse_text(value)
@@ -383,7 +390,7 @@ def parse_date(value: CellValue) -> dt.date | None:
     if (found := _wordy_date(text)) is not None:
         return found
     raise CellError(
-        f"{show(text)} is not a date sheetsync can read without guessing; {_DATE_HINT}."
+        f"{show(text)} is not a date sheetsync can read without guessing; {_date_hint()}."
     )
 
 

@@ -36,6 +36,12 @@ for command in (
     cli.add_command(command)
 verify_cli.register(cli)
 
+for command in cli.commands.values():
+    # Click cuts the first sentence to fit the command list ("... credits per target...");
+    # the whole sentence, wrapped, says more.
+    if command.help and not command.short_help:
+        command.short_help = command.help.split("\n\n", 1)[0].replace("\n", " ").strip()
+
 
 def main() -> None:
     """The `sheetsync` console script."""

@@ -97,9 +97,9 @@ def _url(value: str) -> str:
 _SPEC: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "api_token": (TOKEN_ENV, _text, "the token from your BacklinkBase account"),
     "api_url": ("BACKLINKBASE_API_URL", _url, "an http(s) URL like " + DEFAULT_API_URL),
-    "rate_limit": ("SHEETSYNC_RATE_LIMIT", _positive_int, "requests per minute, 0 for no limit"),
+    "rate_limit": ("SHEETSYNC_RATE_LIMIT", _positive_int, "0 or more requests per minute (0: no limit), e.g. 60"),
     "timeout": ("SHEETSYNC_TIMEOUT", _seconds, f"seconds, more than 0 and at most {MAX_TIMEOUT:g}, e.g. 30"),
-    "max_credits": ("SHEETSYNC_MAX_CREDITS", _positive_int, "a whole number of credits"),
+    "max_credits": ("SHEETSYNC_MAX_CREDITS", _positive_int, "0 or more credits, e.g. 20"),
     "batch_size": ("SHEETSYNC_BATCH_SIZE", _positive_int, "a whole number, e.g. 20"),
     "worksheet": ("SHEETSYNC_WORKSHEET", _text, "a tab name"),
     "credentials": ("SHEETSYNC_CREDENTIALS", _text, "a path to a service account JSON file"),

@@ -65,6 +65,25 @@ def filter_sites(
     return sorted(chosen, key=lambda s: (-s.da, s.id))
 
 
+def no_sites_line(
+    catalogue: Catalogue, *, min_da: int | None, max_spam: int | None, include_disabled: bool
+) -> str:
+    """Why `sites` shows nothing: which filters matched no site, and how far off they are."""
+    pool = [s for s in catalogue.sites if include_disabled or s.enabled]
+    if not pool:
+        return "No site matched: the catalogue has no enabled sites (--all shows the disabled ones)."
+    filters = [f"--min-da {min_da}"] if min_da is not None else []
+    filters += [f"--max-spam {max_spam}"] if max_spam is not None else []
+    which = "enabled " if not include_disabled else ""
+    facts = [f"the highest DA is {max(s.da for s in pool)}"] if min_da is not None else []
+    facts += [f"the lowest spam score is {min(s.spam_score for s in pool)}"] if max_spam is not None else []
+    return (
+        f"No site matched {' '.join(filters)} among {len(pool)} {which}sites"
+        + (f" ({', '.join(facts)})" if facts else "")
+        + "; loosen the filter and run again."
+    )
+
+
 def site_dict(site: Site) -> dict[str, Any]:
     return {
         "id": site.id,

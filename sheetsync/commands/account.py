@@ -58,5 +58,7 @@ def sites(
         emit_json({"count": len(chosen), "sites": [render.site_dict(s) for s in chosen]})
     elif as_csv:
         click.echo(render.sites_csv(chosen, settings.api_token or ""), nl=False)
+    elif not chosen:
+        echo(render.no_sites_line(catalogue, min_da=min_da, max_spam=max_spam, include_disabled=include_disabled))
     else:
         show(render.sites_table(chosen, title=f"{len(chosen)} of {len(catalogue.sites)} sites"))

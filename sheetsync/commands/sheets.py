@@ -69,11 +69,13 @@ def _progress_reporter(
     tasks: dict[str, Any] = {}
 
     def update(event: Any) -> None:
+        stage, done, total = str(event.stage), int(event.done), int(event.total)
+        if total <= 0:
+            return  # nothing to do: no "0/0" bar
         # The bar starts with the first step, after any confirmation: a live display would
         # capture the prompt and read its "[y/N]" as markup.
         if not bars.live.is_started:
             bars.start()
-        stage, done, total = str(event.stage), int(event.done), int(event.total)
         if stage not in tasks:
             tasks[stage] = bars.add_task(stage, total=total, eta="")
         task_id = tasks[stage]

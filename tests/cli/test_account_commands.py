@@ -48,6 +48,15 @@ def test_sites_filters_by_da_and_spam(harness):
     assert das == sorted(das, reverse=True)
 
 
+def test_sites_says_when_no_site_matched_instead_of_an_empty_table(harness):
+    result = harness.invoke("sites", "--min-da", "90")
+    top = max(s.da for s in CATALOGUE.sites if s.enabled)
+    assert result.exit_code == 0
+    assert result.stdout.startswith("No site matched --min-da 90 among ")
+    assert f"the highest DA is {top}" in result.stdout and "loosen the filter" in result.stdout
+    assert "┏" not in result.stdout  # no empty table
+
+
 def test_sites_table_and_csv(harness):
     table = harness.invoke("sites")
     assert table.exit_code == 0

@@ -106,3 +106,12 @@ def test_missing_token_says_what_to_do():
     message = str(caught.value)
     assert "BACKLINKBASE_API_TOKEN" in message
     assert "sheetsync demo" in message
+
+
+def test_a_negative_credit_cap_is_told_what_range_is_allowed(tmp_path):
+    # -3 is a whole number: the message says what is wrong with it.
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"max_credits": -3}, env={}, folder=tmp_path)
+    assert "0 or more" in str(caught.value) and "whole number" not in str(caught.value)
+    with pytest.raises(ConfigError, match="0 or more"):
+        load_settings({}, env={"SHEETSYNC_RATE_LIMIT": "-1"}, folder=tmp_path)

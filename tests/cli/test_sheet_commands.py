@@ -207,6 +207,21 @@ def test_progress_bar_shows_rows_left_and_an_eta_held_to_the_rate_limit():
     assert "60 to go, ETA 60 s" in screen.getvalue()
 
 
+def test_no_progress_bar_when_there_is_nothing_to_do():
+    import io
+
+    from rich.console import Console
+
+    from sheetsync.apply import ProgressEvent
+    from sheetsync.commands.sheets import _progress_reporter
+
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100)
+    with _progress_reporter(True, 60, console=console) as update:
+        update(ProgressEvent(stage="pull", done=0, total=0))
+    assert "0/0" not in screen.getvalue() and "pull" not in screen.getvalue()
+
+
 def test_push_without_terminal_refuses_and_json_says_what_was_refused(harness, demo_sheet):
     result, doc = harness.json("push", str(demo_sheet))
     assert result.exit_code == doc["exit_code"] == ExitCode.USAGE

@@ -54,3 +54,13 @@ def test_version_names_the_distribution_it_is_installed_as():
     result = CliRunner().invoke(cli, ["--version"])
     assert result.stdout.strip() == f"sheetsync {__version__} ({DISTRIBUTION})"
     assert version(DISTRIBUTION) == __version__
+
+
+def test_help_lists_every_command_with_its_whole_first_sentence():
+    result = CliRunner().invoke(cli, ["--help"], terminal_width=80)
+    listing = result.stdout.split("Commands:", 1)[1]
+    assert "..." not in listing
+    joined = " ".join(listing.split())
+    assert "Show the account's remaining credits (one credit per target site)." in joined
+    for name in ("demo", "emulator", "template", "sync", "validate"):
+        assert f"\n  {name} " in listing

@@ -17,6 +17,9 @@ from sheetsync.tables.base import Unreadable
 
 # --- site IDs ---------------------------------------------------------------------------
 
+# The advice names a date a week ahead: an example in the past would itself be refused.
+HINT = "type it like " + (dt.date.today() + dt.timedelta(days=7)).isoformat()
+
 
 @pytest.mark.parametrize(
     "raw, expected",
@@ -174,10 +177,10 @@ def test_blank_date_is_none(raw):
         ("31/02/2025", "not a real calendar date"),
         ("2025-02-30", "not a real calendar date"),
         ("18/05/25", "two-digit year"),
-        ("tomorrow", "type it like 2025-05-18"),
-        ("May 2025", "type it like 2025-05-18"),
-        ("18 May", "type it like 2025-05-18"),
-        ("45795", "type it like 2025-05-18"),  # text digits are not guessed to be a serial
+        ("tomorrow", HINT),
+        ("May 2025", HINT),
+        ("18 May", HINT),
+        ("45795", HINT),  # text digits are not guessed to be a serial
         (12, "is a number, not a date"),
         (1e9, "is a number, not a date"),
         (float("nan"), "number error"),
@@ -253,3 +256,10 @@ def test_unreadable_text_names_the_reason():
 def test_shown_values_are_one_short_line():
     shown = show("x" * 500 + "\n\x00y")
     assert "\n" not in shown and len(shown) <= 42
+
+
+def test_the_date_advice_never_names_a_day_in_the_past():
+    with pytest.raises(CellError) as caught:
+        parse_date("next tuesday")
+    example = dt.date.fromisoformat(str(caught.value).rsplit(" ", 1)[-1].rstrip("."))
+    assert example > dt.date.today()
