@@ -44,6 +44,7 @@ from .base import (
 from .google_auth import sign_in
 from .gsheets_errors import Failure, classify, explain
 from .gsheets_retry import RetryPolicy, Waits
+from .settle import RowState, corrections, placed_keys
 
 __all__ = ["GoogleSheetTable", "RetryPolicy", "open_google_sheet", "parse_spec"]
 
@@ -79,6 +80,8 @@ _TAB_MIN_ROWS = 1000
 _TAB_READ_ROWS = 50
 # A tab renamed or deleted between our re-read and our write: read again, a few times at most.
 _STALE_RETRIES = 3
+# Rounds of checking and correcting after a write before giving up on a sheet that keeps moving.
+_SETTLE_ROUNDS = 6
 
 
 def parse_spec(spec: str) -> tuple[str, int | None]:
@@ -217,6 +220,13 @@ class GoogleSheetTable(Table):
         self._writing: Tab | None = None  # the secondary tab the current write replaces
         self._tab: _SheetInfo | None = None  # that tab as the write's re-read found it (None: absent)
         self._pending: Grid | None = None  # a read fetched early for `identity`, not yet handed out
+        # The write under way: its column names, the rows as re-read, and what to check after it.
+        self._names: tuple[str, str] = ("", "")
+        self._touched: list[str] = []
+        self._rows_meant: tuple[Any, ...] = ()
+        self._seen: tuple[Sequence[str], Sequence[str], Mapping[int, list[str]]] = ((), (), {})
+        self._origin: dict[tuple[str, str], RowState] = {}
+        self._settling: tuple[Any, ...] | None = None
         tab = f" ({worksheet})" if worksheet else ""
         self.display_name = f"Google Sheet {spreadsheet_id}{tab}"
         _accept_gzip(http)
@@ -260,10 +270,14 @@ class GoogleSheetTable(Table):
     def _write_part(self, part: WriteBack) -> WriteResult:
         waits = self.retry.waits()
         stale = 0
+        self._names = (part.key_column, part.anchor_column)
+        self._rows_meant = part.rows
+        self._touched = sorted({name for row in part.rows for name in row.values})
+        self._origin = {}
         while True:
             self._writing = part.tab
             try:
-                return super().write(part)
+                return self._settle(super().write(part))
             except _Transient as transient:
                 # The answer may have been lost after Google applied it (a tab added, say): the
                 # next try learns the tabs again and finds every row again by its key.
@@ -280,6 +294,87 @@ class GoogleSheetTable(Table):
                     ) from None
             finally:
                 self._writing = None
+                self._settling = None
+
+    def _settle(self, result: WriteResult) -> WriteResult:
+        """Read the written columns again and put right what a person's edit misplaced.
+
+        Writes go by position; a row sorted, inserted or deleted between the re-read and the
+        write shifts them onto neighbours. Each row is checked against what it held before
+        plus what was meant for it, and the cells that differ are written again.
+        """
+        plan, self._settling = self._settling, None
+        if plan is None:
+            return result
+        tracked, before, meant, key_col, anchor_col = plan
+        after: list[RowState] = []
+        for _ in range(_SETTLE_ROUNDS):
+            after = self._row_states(tracked, key_col, anchor_col)
+            fixes = corrections(before, meant, after, key_col)
+            if not fixes:
+                break
+            self._send_cells(fixes)
+        else:
+            after = self._row_states(tracked, key_col, anchor_col)
+            if corrections(before, meant, after, key_col):
+                raise TableError(
+                    f"Rows of {self.display_name} kept moving while sheetsync wrote to them; "
+                    "run again in a quiet moment (nothing was sent twice)."
+                )
+        placed = placed_keys(after, result.written)
+        lost = [Lost(k, 0, "its row key is no longer in the sheet") for k in result.written if k not in placed]
+        rows = {r.key: r.read_row for r in self._rows_meant}
+        lost = [Lost(x.key, rows.get(x.key, 0), x.why) for x in lost]
+        return WriteResult(
+            written=tuple(k for k in result.written if k in placed),
+            lost=(*result.lost, *lost),
+            notes=result.notes,
+        )
+
+    def _row_states(self, tracked: Sequence[int], key_col: int, anchor_col: int) -> list[RowState]:
+        _, columns = self._columns([key_col, anchor_col, *tracked])
+        n = max((len(c) for c in columns.values()), default=0)
+
+        def text(col: int, i: int) -> str:
+            values = columns.get(col, [])
+            return values[i] if i < len(values) else ""
+
+        return [
+            RowState(text(key_col, i), text(anchor_col, i), {c: text(c, i) for c in tracked if c != key_col})
+            for i in range(n)
+        ]
+
+    def _plan_settling(self, cells: Sequence[CellWrite], header: Mapping[int, str]) -> None:
+        """Remember what the rows held before this write and what is meant for them."""
+        keys, anchors, columns = self._seen
+        names = {header_key(v): c for c, v in header.items() if v}
+        key_col = names.get(header_key(self._names[0]), 0)
+        anchor_col = names.get(header_key(self._names[1]), 0)
+        tracked = sorted({c.col for c in cells if c.row >= 2} | ({key_col} if key_col else set()))
+        if not key_col or not any(c.row >= 2 for c in cells):
+            return
+        before = []
+        for i in range(len(keys)):
+            values = {c: (columns.get(c, [])[i] if i < len(columns.get(c, [])) else "") for c in tracked if c != key_col}
+            state = RowState(keys[i], anchors[i], values)
+            ident = (state.key, state.anchor) if state.key else ("", state.anchor)
+            # A retry after a lost answer re-reads rows the first try may have written on:
+            # what they held before comes from the first try.
+            first = self._origin.setdefault(ident, state)
+            before.append(RowState(state.key, state.anchor, {**values, **first.values}))
+        meant: dict[int, dict[int, str]] = {}
+        for c in cells:
+            if c.row >= 2:
+                meant.setdefault(c.row - 2, {})[c.col] = cut_utf16(c.value, CELL_LIMIT)
+        self._settling = (tracked, before, meant, key_col, anchor_col)
+
+    def _send_cells(self, cells: Sequence[CellWrite]) -> None:
+        main = self._loaded()
+        data = [{"range": _a1(main.title, row, first, len(block), len(block[0])), "values": block}
+                for row, first, block in _blocks(cells)]
+        for body in _pack(data, self.write_limit):
+            self._send("write to", lambda body=body: self.http.values_batch_update(
+                self.spreadsheet_id, body={"valueInputOption": "RAW", "data": body}))
 
     def _parts(self, writeback: WriteBack) -> list[WriteBack]:
         """The write-back split so that each part's cells stay under the write limit."""
@@ -397,33 +492,39 @@ class GoogleSheetTable(Table):
     def _reread(self, key_column: str, anchor_column: str) -> Columns:
         main = self._loaded()
         wanted = (header_key(key_column), header_key(anchor_column))
-        guess = {k: _find(self._header, k) for k in wanted}
-        header, columns = self._columns(guess)
-        actual = {k: _find(header, k) for k in wanted}
-        if actual != guess:
+        touched = [header_key(name) for name in self._touched]
+
+        def positions(header: Sequence[str]) -> list[int]:
+            return [_find(header, k) for k in (*wanted, *touched)]
+
+        guess = positions(self._header)
+        header, columns = self._columns(guess, with_tab=True)
+        if positions(header) != guess:
             # A person moved columns since the read: ask again for where they are now. This is
             # the only case where a write costs an extra request.
-            header, columns = self._columns(actual)
-            actual = {k: _find(header, k) for k in wanted}
+            header, columns = self._columns(positions(header), with_tab=True)
         self._header = tuple(header)
+        actual = {k: _find(header, k) for k in wanted}
         found = {k: columns.get(actual[k], []) for k in wanted}
-        n = max([len(c) for c in found.values()] + ([] if actual[wanted[0]] else [self._rows]))
+        n = max([len(c) for c in columns.values()] + ([] if actual[wanted[0]] else [self._rows]))
         keys, anchors = ((*c, *("",) * (n - len(c))) for c in (found[wanted[0]], found[wanted[1]]))
+        self._seen = (keys, anchors, columns)
         width = max(len(header), main.used_cols)
         return Columns(header=tuple(header), keys=tuple(keys), anchors=tuple(anchors), width=width)
 
-    def _columns(self, where: Mapping[str, int]) -> tuple[list[str], dict[int, list[str]]]:
+    def _columns(self, where: Sequence[int], *, with_tab: bool = False) -> tuple[list[str], dict[int, list[str]]]:
         """Header row and the given columns (1-based) as they are now, in one request.
 
-        When the write replaces a secondary tab, its header row and first column come along,
-        so that the write knows whether the tab exists and how much of it to blank.
+        `with_tab`: when the write replaces a secondary tab, its header row and first column
+        come along, so that the write knows whether the tab exists and how much to blank.
         """
         main = self._loaded()
-        cols = sorted({c for c in where.values() if c})
+        cols = sorted({c for c in where if c})
         filters = [_grid_range(main.sheet_id, rows=(0, 1))]
         filters += [_grid_range(main.sheet_id, rows=(1, None), cols=(c - 1, c)) for c in cols]
         tab = None
-        if self._writing is not None:
+        with_tab = with_tab and self._writing is not None
+        if with_tab:
             tabs = self._tabs if self._tabs is not None else self._list_tabs()
             title = self._writing.title.casefold()
             tab = next((t for t in tabs if t.title.casefold() == title and t.sheet_id != main.sheet_id), None)
@@ -432,12 +533,13 @@ class GoogleSheetTable(Table):
         try:
             answer = self._get("re-read", filters, _REREAD_FIELDS)
         except _Refused as refused:
-            if refused.failure.status == 400 and self._writing is not None:
+            if refused.failure.status == 400 and with_tab:
                 raise _Stale() from None  # the secondary tab went away since the tabs were listed
             raise
         header: list[str] = []
         columns: dict[int, list[str]] = {}
-        self._tab = None
+        if with_tab:
+            self._tab = None
         for sheet in answer.get("sheets", []):
             info = _info(sheet.get("properties", {}))
             blocks = sheet.get("data", [])
@@ -459,7 +561,7 @@ class GoogleSheetTable(Table):
                         info.used_rows = 1 + len(texts)
                 info.used_rows = max(info.used_rows, 1 if info.used_cols else 0)
                 self._tab = info
-        if self._writing is not None and tab is not None and self._tab is None:
+        if with_tab and tab is not None and self._tab is None:
             raise _Stale()
         while header and not header[-1]:
             header.pop()
@@ -497,6 +599,7 @@ class GoogleSheetTable(Table):
         if structure:
             self._structure(structure)
             main.cols = max(main.cols, need_cols)
+        self._plan_settling(cells, header)
         for body in _pack(data, self.write_limit):
             self._send("write to", lambda body=body: self.http.values_batch_update(
                 self.spreadsheet_id, body={"valueInputOption": "RAW", "data": body}))

@@ -301,10 +301,11 @@ class Sheet:
 
     def used(self) -> tuple[int, int]:
         """(rows, cols) up to the last non-empty cell."""
-        keys = [k for k, c in self.cells.items() if not c.is_empty()]
-        if not keys:
-            return 0, 0
-        return max(r for r, _ in keys) + 1, max(c for _, c in keys) + 1
+        rows = cols = -1
+        for (r, c), cell in self.cells.items():
+            if (r > rows or c > cols) and not cell.is_empty():
+                rows, cols = max(rows, r), max(cols, c)
+        return rows + 1, cols + 1
 
     def values(self) -> list[list[Any]]:
         """Stored values (formulas as their values, errors as #REF! text), trailing empties trimmed."""
@@ -741,6 +742,8 @@ class Request:
     #: Bytes of the request body, and of the answer as it went over the wire (compressed or not).
     received_bytes: int = 0
     sent_bytes: int = 0
+    #: How it was answered: the HTTP status, or 0 when the connection was reset instead.
+    status: int = 0
 
 
 @dataclass(frozen=True)
@@ -825,6 +828,8 @@ class FakeSheets:
         self._quota: dict[str, int] = {}
         self._retry_after = False
         self._used: Counter[tuple[str, str, int]] = Counter()
+        #: Requests answered 429 because a per-minute quota was used up (not injected failures).
+        self.throttled = 0
         self._storm: tuple[float, tuple[Fault, ...], random.Random] | None = None
         self._lock = threading.RLock()
         self._random = random.Random(seed)
@@ -884,6 +889,12 @@ class FakeSheets:
         self._quota = {k: v for k, v in (("read", reads), ("write", writes)) if v is not None}
         self._retry_after = retry_after
 
+    def spend(self, reads: int = 0, writes: int = 0, user: str = "anonymous") -> None:
+        """Use up quota this minute as another program on the same account would."""
+        minute = int(self.clock.now().timestamp() // 60)
+        self._used[(user, "read", minute)] += reads
+        self._used[(user, "write", minute)] += writes
+
     def storm(self, rate: float, faults: Sequence[Fault], *, seed: int = 7) -> None:
         """From now on, each request fails with probability `rate`, with one of `faults` at random."""
         self._storm = (rate, tuple(faults), random.Random(seed))
@@ -939,6 +950,14 @@ class FakeSheets:
     def serve(self, method: str, url: str, body: bytes | str | None,
               headers: Any = None) -> _Answer:
         """Answer one request, faults and quotas included, as the wire would carry it."""
+        with self._lock:
+            logged = len(self.log)
+            answer = self._serve(method, url, body, headers)
+            if len(self.log) > logged:
+                self.log[-1].status = 0 if answer.drop else answer.status
+            return answer
+
+    def _serve(self, method: str, url: str, body: bytes | str | None, headers: Any) -> _Answer:
         with self._lock:
             raw = body.encode("utf-8") if isinstance(body, str) else (body or b"")
             self.bytes_received += len(raw)
@@ -1004,6 +1023,7 @@ class FakeSheets:
         seconds = self.clock.now().timestamp()
         minute = int(seconds // 60)
         if self._used[(user, which, minute)] >= limit:
+            self.throttled += 1
             answer = _json_answer(429, quota_fault(which, limit).body())
             if self._retry_after:
                 answer.headers["Retry-After"] = str(max(1, int((minute + 1) * 60 - seconds + 0.999)))
@@ -1069,7 +1089,8 @@ class FakeSheets:
             wants_data = include if mask is None else _selects(mask, "sheets", "data")
             if wants_data:
                 spans_here = mine or [Span(sheet, 1, 1, None, None)]
-                entry["data"] = [self._grid_data(sheet, s, cell_mask) for s in spans_here]
+                used = sheet.used()
+                entry["data"] = [self._grid_data(sheet, s, cell_mask, used) for s in spans_here]
             if sheet.merges:
                 entry["merges"] = [
                     {"sheetId": sheet.sheet_id, "startRowIndex": a, "endRowIndex": b,
@@ -1115,9 +1136,10 @@ class FakeSheets:
             options["includeGridData"] = ["true"]
         return self._get(book, options, None, spans=ranges)
 
-    def _grid_data(self, sheet: Sheet, span: Span, cell_mask: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _grid_data(self, sheet: Sheet, span: Span, cell_mask: dict[str, Any] | None = None,
+                   used: tuple[int, int] | None = None) -> dict[str, Any]:
         r1, c1, r2, c2 = span.clipped()
-        used_rows, used_cols = sheet.used()
+        used_rows, used_cols = used or sheet.used()
         last_row, last_col = min(r2, used_rows), min(c2, used_cols)
         rows = []
         for r in range(r1 - 1, last_row):

@@ -19,8 +19,8 @@ from sheetsync.tables.gsheets import CELL_LIMIT, RetryPolicy, _value, open_googl
 from sheetsync.testing.fake_sheets import FakeSheets
 
 HEADER = ["title", "body", "row_key", "status"]
-GET = "spreadsheets.getByDataFilter"  # the read and the re-read before each write
-CYCLE = {GET: 2, "values.batchUpdate": 1}
+GET = "spreadsheets.getByDataFilter"  # the read, and the re-read before and the check after each write
+CYCLE = {GET: 3, "values.batchUpdate": 1}  # read, re-read, write, check
 EMAIL = "sync-bot@example-project.iam.gserviceaccount.com"
 
 
@@ -74,7 +74,7 @@ def statuses(n: int, status: str = "Published") -> WriteBack:
 
 
 @pytest.mark.parametrize("n", [3, 2_000])
-def test_a_read_and_write_back_cycle_costs_three_requests_whatever_the_rows(fake, book, open_sheet, n):
+def test_a_read_and_write_back_cycle_costs_four_requests_whatever_the_rows(fake, book, open_sheet, n):
     seed(fake, book, [HEADER] + [[f"Title {i}", "body", f"k{i}"] for i in range(n)])
     fake.sheet(book, "Articles").rows = n + 1
     table = open_sheet(None, "Articles")
@@ -84,7 +84,8 @@ def test_a_read_and_write_back_cycle_costs_three_requests_whatever_the_rows(fake
         table.write(statuses(n))
         assert fake.counts == CYCLE
         # The same column on rows one below the other goes as one range, not one per row.
-        assert [d["range"] for d in fake.log[-1].body["data"]] == [f"'Articles'!D2:D{n + 1}"]
+        (write,) = [r for r in fake.log if r.kind == "values.batchUpdate"]
+        assert [d["range"] for d in write.body["data"]] == [f"'Articles'!D2:D{n + 1}"]
     assert len(grid.rows) == n
     assert all(row[3] == "Published" for row in fake.sheet(book, "Articles").values()[1:])
 
@@ -108,7 +109,7 @@ def test_growing_the_grid_and_creating_the_tab_cost_one_extra_request_only_the_f
     fake.reset_counts()
     table.write(write)
     # The list of tabs says whether Placements exists; once known it is not asked for again.
-    assert fake.counts == {"spreadsheets.get": 1, GET: 1, "spreadsheets.batchUpdate": 1, "values.batchUpdate": 1}
+    assert fake.counts == {"spreadsheets.get": 1, GET: 2, "spreadsheets.batchUpdate": 1, "values.batchUpdate": 1}
     assert fake.sheet(book, "Articles").values()[1][26:] == ["k1", "Queued"]
     assert fake.sheet(book, "Placements").values() == [["row_key", "site_id"], ["k1", "7"]]
 
@@ -233,7 +234,7 @@ def test_identity_names_the_spreadsheet_and_the_sheet_id(fake, book, open_sheet)
     assert table.identity == f"gsheets:{book}#{notes_id}"
 
 
-def test_identity_before_the_read_keeps_the_cycle_at_three_requests(fake, book, open_sheet):
+def test_identity_before_the_read_keeps_the_cycle_at_four_requests(fake, book, open_sheet):
     seed(fake, book, [HEADER, ["Alpha", "a", "k0"]])
     table = open_sheet(None, "Articles")
     assert table.identity == f"gsheets:{book}#0"  # asked first, as a lock does
@@ -279,7 +280,7 @@ def test_a_column_moved_meanwhile_costs_one_more_re_read_and_lands_right(fake, b
     result = table.write(statuses(1))
     assert result.written == ("k0",)
     assert sheet.values() == [["row_key", "title", "body", "status"], ["k0", "Alpha", "a", "Published"]]
-    assert fake.counts == {GET: 2, "values.batchUpdate": 1}
+    assert fake.counts == {GET: 3, "values.batchUpdate": 1}
 
 
 # --- failures ------------------------------------------------------------------------------

@@ -109,8 +109,8 @@ def test_a_write_throttled_while_a_person_inserts_a_row_lands_on_the_right_rows(
     result = table.write(statuses(["k0", "k1"]))
     assert result.written == ("k0", "k1") and len(person) == 1
     assert sheet.values()[1:] == [["Inserted by a person"], ["Alpha", "a", "k0", "Published"], ["Bravo", "b", "k1", "Published"]]
-    # The retry read the keys again before writing: two re-reads, two writes.
-    assert fake.counts == {GET: 3, "values.batchUpdate": 2}
+    # The retry read the keys again before writing: two re-reads, two writes, one check.
+    assert fake.counts == {GET: 4, "values.batchUpdate": 2}
 
 
 def test_a_new_key_whose_answer_was_lost_is_found_where_the_row_moved_not_written_twice(fake, book, clock):
@@ -406,7 +406,7 @@ def test_after_the_header_grows_each_write_re_reads_once(fake, book, waited):
     for status in ("Publishing", "Published"):
         fake.reset_counts()
         table.write(statuses(["ss-a"], status))
-        assert (fake.reads, fake.writes) == (1, 1)
+        assert (fake.reads, fake.writes) == (2, 1)  # the re-read before, the check after
     assert sheet.values()[1] == ["Alpha", "a", "ss-a", "Published"]
 
 
@@ -420,3 +420,35 @@ def test_a_secondary_tab_deleted_by_a_person_between_writes_is_made_again(fake, 
     fake.book(book).sheets.remove(placements)
     table.write(WriteBack("row_key", "title", (), tab=tab))
     assert fake.sheet(book, "Placements").values() == [["row_key", "site_id"], ["k0", "7"]]
+
+
+# --- people editing between the re-read and the write ---------------------------------------
+
+
+def test_a_sort_right_before_the_write_lands_is_put_right_by_the_check(fake, book, waited):
+    sheet = seed(fake, book, [HEADER + ["task_id"], ["Alpha", "a", "k0", None, "t0"], ["Bravo", "b", "k1"],
+                              ["Charlie", "c", "k2"]])
+    table = open_sheet(fake, book, waited)
+    table.read()
+    # Sheets writes by position: a sort just before the write puts values on the wrong rows.
+    fake.on_next_request(lambda: sheet.sort_rows(1, reverse=True), kind="values.batchUpdate")
+    writes = (RowWrite("k1", {"status": "Queued", "task_id": "t1"}, 3), RowWrite("k2", {"status": "Queued", "task_id": "t2"}, 4))
+    result = table.write(WriteBack("row_key", "title", writes))
+    assert result.written == ("k1", "k2")
+    assert rows_by_title(sheet) == {
+        "Alpha": ["Alpha", "a", "k0", None, "t0"],  # its own task id back, nobody else's status
+        "Bravo": ["Bravo", "b", "k1", "Queued", "t1"],
+        "Charlie": ["Charlie", "c", "k2", "Queued", "t2"],
+    }
+    assert fake.counts["values.batchUpdate"] == 2
+
+
+def test_a_new_key_that_landed_on_a_row_moved_into_place_is_taken_back(fake, book, waited):
+    sheet = seed(fake, book, [HEADER, ["Alpha", "a", "k0"], ["Bravo", "b"]])
+    table = open_sheet(fake, book, waited)
+    grid = table.read()
+    fake.on_next_request(lambda: sheet.sort_rows(1, reverse=True), kind="values.batchUpdate")
+    write = RowWrite("ss-new", {"status": "Waiting"}, 3, new_key=True, anchor=cell_text(grid.rows[1][0]))
+    result = table.write(WriteBack("row_key", "title", (write,)))
+    assert result.written == ("ss-new",)
+    assert rows_by_title(sheet) == {"Alpha": ["Alpha", "a", "k0"], "Bravo": ["Bravo", "b", "ss-new", "Waiting"]}
