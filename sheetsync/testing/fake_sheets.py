@@ -28,6 +28,7 @@ import inspect
 import io
 import json
 import operator
+import os
 import random
 import re
 import threading
@@ -832,7 +833,9 @@ class FakeSheets:
         self.throttled = 0
         self._storm: tuple[float, tuple[Fault, ...], random.Random] | None = None
         self._lock = threading.RLock()
-        self._random = random.Random(seed)
+        # Spreadsheet ids differ between processes: sheetsync's machine-wide lock is named after
+        # the sheet, so two test runs on one machine must not share ids.
+        self._random = random.Random(f"{seed}-{os.getpid()}")
 
     # -- setup
     def create_spreadsheet(self, title: str = "Untitled spreadsheet", sheets: Iterable[str] = ("Sheet1",),
