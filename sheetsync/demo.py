@@ -108,6 +108,7 @@ def run_demo(
     progress: Callable[[Any], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     base_clock: Any = None,
+    after_pull: Callable[[Path], Any] | None = None,
 ) -> DemoResult:
     """Run the demo; `say(kind, value)` is called as each step completes, for live output.
 
@@ -115,6 +116,7 @@ def run_demo(
     Ctrl-C during the runs ends them early: the result then says `interrupted`.
     `base_clock` is the emulator's unaccelerated clock (default: real time from DEMO_START);
     tests pass a FakeClock and a `sleep` that advances it, so nothing waits for real.
+    `after_pull(state folder)` gives the post-pull step for each sync and pull (link checks).
     """
     from .client import Client
     from .emulator import Emulator, RealClock
@@ -160,6 +162,7 @@ def run_demo(
                     table, client, opts, mode=mode, journal=journal,
                     # The demo spends the emulator's fake credits; there is nothing to confirm.
                     confirm=lambda plan: True, progress=progress, clock=emulator.now,
+                    after_pull=after_pull(folder) if after_pull is not None else None,
                 )
             result.reports.append(report)
             say("report", (report, emulator.now()))

@@ -13,6 +13,33 @@ from ..errors import ExitCode
 from .base import current_runtime, echo, echo_err, emit_json, output_options, run_state, show
 
 
+def demo_link_checks(folder: Any) -> Any:
+    """The demo's link checks: the emulator is on loopback, its pages too."""
+    from ..verify.cli import LinkChecks
+    from ..verify.fetch import Policy
+
+    return LinkChecks(folder / "journal.sqlite3", Policy(private="loopback"))
+
+
+def link_check_lines(reports: list[Any]) -> list[str]:
+    """What the first link checks found: a count per status, and each page that is not Live."""
+    checks = [p for r in reports for p in r.to_dict().get("verify", {}).get("placements", [])]
+    if not checks:
+        return []
+    latest = {(p["task_id"], p["site_id"]): p for p in checks}  # a miss is checked again
+    checked = list(latest.values())
+    counts: dict[str, int] = {}
+    for p in checked:
+        counts[p["link_status"]] = counts.get(p["link_status"], 0) + 1
+    parts = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
+    lines = [f"Link checks of the {len(checked)} published placements ({len(checks)} page fetches): {parts}."]
+    for p in checked:
+        if p["link_status"] != "Live":
+            lines.append(f"  row {p['row']}, site {p['site_id']}: {p['link_status']}: {p['note']}")
+    lines.append("  The Placements tab has link_status, check_note and anchor_text; link_health sums up each row.")
+    return lines
+
+
 def _demo_step(kind: str, value: Any) -> None:
     """Live output of the demo, one step at a time (quiet with --json)."""
     if run_state().as_json:
@@ -74,6 +101,7 @@ def demo(output: Path | None, speed: float | None) -> None:
         say=_demo_step,
         sleep=current_runtime().sleep,
         base_clock=current_runtime().clock,
+        after_pull=demo_link_checks,
     )
     from ..totals import combine, totals
 
@@ -99,6 +127,8 @@ def demo(output: Path | None, speed: float | None) -> None:
         emit_json(document)
     else:
         show(render.sheet_rows_table(result.sheet_rows, title=f"{result.output} after the demo"))
+        for line in link_check_lines(result.reports):
+            echo(line)
         sums = totals(result.reports) if result.reports else None
         submitted = f", {sums.submitted} task(s) submitted" if sums else ""
         problems = f", {sums.problems} row(s) needing attention" if sums else ""

@@ -39,6 +39,10 @@ CREATE TABLE IF NOT EXISTS link_state (
 );
 """
 
+#: Checks committed together: one commit per check would cost more than parsing the page.
+BATCH = 50
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(LinkState))
 _TIMES = {f.name for f in dataclasses.fields(LinkState) if "datetime" in str(f.type)}
 
 
@@ -47,11 +51,14 @@ class History:
 
     def __init__(self, path: str | Path):
         self.path = str(path)
+        self._pending = 0
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
+            # As the journal: a commit survives the process being killed, not a power cut.
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise TableError(
@@ -60,6 +67,7 @@ class History:
             ) from None
 
     def close(self) -> None:
+        self.flush()
         self._db.close()
 
     def __enter__(self) -> "History":
@@ -78,24 +86,32 @@ class History:
         return found
 
     def record(self, task_id: str, site_id: int, check: Check, state: LinkState) -> None:
-        """Append one check and store the state it led to (one transaction)."""
-        self._db.execute("BEGIN")
-        try:
-            self._db.execute(
-                "INSERT INTO link_checks (task_id, site_id, checked_at, result_url, status, note,"
-                " anchor_text, rel) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (task_id, site_id, state.checked_at.isoformat(), state.result_url, check.status,
-                 check.note, check.anchor_text, check.rel),
-            )  # fmt: skip
-            self._db.execute(
-                "INSERT INTO link_state (task_id, site_id, state) VALUES (?, ?, ?)"
-                " ON CONFLICT (task_id, site_id) DO UPDATE SET state=excluded.state",
-                (task_id, site_id, _dump(state)),
-            )
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        """Append one check and store the state it led to; committed in batches (`flush`).
+
+        A check lost to a crash before its commit is simply made again on the next run.
+        """
+        if not self._pending:
+            self._db.execute("BEGIN")
+        self._db.execute(
+            "INSERT INTO link_checks (task_id, site_id, checked_at, result_url, status, note,"
+            " anchor_text, rel) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (task_id, site_id, state.checked_at.isoformat(), state.result_url, check.status,
+             check.note, check.anchor_text, check.rel),
+        )  # fmt: skip
+        self._db.execute(
+            "INSERT INTO link_state (task_id, site_id, state) VALUES (?, ?, ?)"
+            " ON CONFLICT (task_id, site_id) DO UPDATE SET state=excluded.state",
+            (task_id, site_id, _dump(state)),
+        )
+        self._pending += 1
+        if self._pending >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit the checks recorded since the last commit."""
+        if self._pending:
+            self._db.execute("COMMIT")
+            self._pending = 0
 
     def checks(self, task_id: str, site_id: int) -> list[dict[str, Any]]:
         """Every check of one placement, oldest first."""
@@ -109,7 +125,7 @@ class History:
 
 
 def _dump(state: LinkState) -> str:
-    data = dataclasses.asdict(state)
+    data = {name: getattr(state, name) for name in _FIELDS}
     for name in _TIMES:
         if data[name] is not None:
             data[name] = data[name].isoformat()

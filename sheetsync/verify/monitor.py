@@ -115,7 +115,10 @@ class Verifier:
                     Outcome(task.row.row, task.row.key, key[0], key[1], url, state.status, state.note, event)
                 )
 
-        asyncio.run(go())
+        try:
+            asyncio.run(go())
+        finally:
+            self.history.flush()
         self.requests = fetcher.requests
         return len(due) - len(self.checked)
 
