@@ -27,6 +27,7 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/tables.py
 	$(BIN)/python benchmarks/sync.py
+	$(BIN)/python benchmarks/verify.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo-output
