@@ -78,7 +78,8 @@ def link_checks(
     schedule: str | None = None,
     default_budget: float = PULL_BUDGET,
 ) -> LinkChecks:
-    """The link-check step for a command, from its settings and `SHEETSYNC_CHECK_*` variables."""
+    """The link-check step for a command, from its settings and `SHEETSYNC_CHECK_*` variables
+    (SCHEDULE, BUDGET in seconds, PAUSE in seconds between two requests to one host)."""
     try:
         plan = Schedule.parse(schedule or env.get("SHEETSYNC_CHECK_SCHEDULE") or "2,7,30")
     except ValueError as exc:
@@ -91,7 +92,14 @@ def link_checks(
             raise ConfigError(
                 f"SHEETSYNC_CHECK_BUDGET={text!r} is not a number of seconds; set e.g. 20."
             ) from None
-    policy = Policy(private=private_addresses(settings.api_url, allow_private))
+    pause_text = env.get("SHEETSYNC_CHECK_PAUSE", "")
+    try:
+        pause = float(pause_text) if pause_text.strip() else Policy().pause
+    except ValueError:
+        raise ConfigError(
+            f"SHEETSYNC_CHECK_PAUSE={pause_text!r} is not a number of seconds; set e.g. 0.5."
+        ) from None
+    policy = Policy(pause=max(0.0, pause), private=private_addresses(settings.api_url, allow_private))
     folder = state_folder(settings)
     return LinkChecks(folder / "journal.sqlite3", policy, plan, budget or None, check_all)
 

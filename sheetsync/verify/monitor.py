@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,7 +65,6 @@ class Verifier:
     check_all: bool = False
     #: host -> address, for hosts a test or benchmark serves itself.
     overrides: Mapping[str, str] = field(default_factory=dict)
-    monotonic: Callable[[], float] = time.monotonic
     #: Filled by each call: what was checked, for the report and tests.
     checked: list[Outcome] = field(default_factory=list)
     requests: int = 0

@@ -42,6 +42,7 @@ def placements(path) -> list[dict[str, str]]:
 
 def test_pull_checks_new_placements_and_verify_all_checks_them_again(harness, clean_sheet, clean_pages):  # noqa: F811
     demo_sheet = clean_sheet
+    harness.env["SHEETSYNC_CHECK_PAUSE"] = "0"  # every page is on the emulator's one host
     harness.invoke("push", str(demo_sheet), "--yes")
     harness.clock.advance(3 * 24 * 3600)
     result = harness.invoke("pull", str(demo_sheet))
@@ -66,6 +67,11 @@ def test_pull_checks_new_placements_and_verify_all_checks_them_again(harness, cl
     sponsored = [p for p in placements(demo_sheet) if p["link_status"] == "Nofollow"]
     assert sponsored and all(p["check_note"] == "rel=sponsored" for p in sponsored)
     assert any("nofollow" in h for h in _column(demo_sheet, C.LINK_HEALTH))
+
+
+def test_a_bad_pause_is_a_usage_error_too(harness, clean_sheet):  # noqa: F811
+    result = harness.invoke("verify", str(clean_sheet), env={"SHEETSYNC_CHECK_PAUSE": "slow"})
+    assert result.exit_code == ExitCode.USAGE and "set e.g. 0.5" in result.stderr
 
 
 def test_a_bad_schedule_is_a_usage_error_that_says_what_to_type(harness, clean_sheet):  # noqa: F811
