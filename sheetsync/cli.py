@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from . import DISTRIBUTION, __version__
-from .commands import account, demo, emulator, sheets
+from .commands import account, demo, emulator, layout, sheets
 from .commands.base import Group, Runtime
 from .verify import cli as verify_cli
 
@@ -29,7 +29,7 @@ def cli() -> None:
 
 
 for command in (
-    account.health, account.credits, account.sites,
+    account.health, account.credits, account.sites, layout.init,
     sheets.validate, sheets.plan, sheets.sync, sheets.push, sheets.pull,
     demo.demo, demo.template, emulator.emulator_command,
 ):

@@ -54,29 +54,6 @@ def write_template(path: Path, *, overwrite: bool = False) -> Path:
 
 SHEET_TITLE = "Articles"
 
-# What a person fills in, then what sheetsync writes; (header, width in characters).
-INPUT_HEADER = [
-    (columns.NAME, 22),
-    (columns.ARTICLE_TITLE, 44),
-    (columns.ARTICLE_BODY, 60),
-    (columns.ARTICLE_URLS, 38),
-    (columns.TARGET_WEBSITE_IDS, 18),
-    (columns.SCHEDULE_FROM, 14),
-    (columns.SCHEDULE_TILL, 14),
-    (columns.READY, 8),
-]
-OUTPUT_WIDTHS = {
-    columns.ROW_KEY: 14,
-    columns.TASK_ID: 16,
-    columns.MODE: 9,
-    columns.STATUS: 12,
-    columns.PROGRESS: 16,
-    columns.RESULT_URLS: 50,
-    columns.LAST_SYNCED: 18,
-    columns.NOTES: 60,
-}
-INPUT_FILL = "DDEBF7"
-OUTPUT_FILL = "E2EFDA"
 
 BODY_ROOFS = (
     "<p>Cities across Europe are covering flat roofs with sedum, grasses and wildflowers. "
@@ -145,76 +122,39 @@ def demo_rows(day: dt.date) -> list[list[object]]:
     ]
 
 
-def _header_row(ws: Any, with_output: bool) -> None:
-    from openpyxl.styles import Font, PatternFill
+def build(path: Path, rows: list[list[object]]) -> None:
+    """Write a workbook whose Articles tab holds `rows`, then `sheetsync init` it.
 
-    names = [name for name, _ in INPUT_HEADER] + (list(OUTPUT_WIDTHS) if with_output else [])
-    ws.append(names)
-    widths = dict(INPUT_HEADER) | OUTPUT_WIDTHS
-    for index, name in enumerate(names, start=1):
-        cell = ws.cell(row=1, column=index)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor=OUTPUT_FILL if name in OUTPUT_WIDTHS else INPUT_FILL)
-        ws.column_dimensions[cell.column_letter].width = widths[name]
-    ws.freeze_panes = "A2"
-
-
-def _ready_validation(ws: Any, rows: int) -> None:
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    column = [name for name, _ in INPUT_HEADER].index(columns.READY) + 1
-    letter = ws.cell(row=1, column=column).column_letter
-    rule = DataValidation(
-        type="list", formula1='"TRUE,FALSE"', allow_blank=True,
-        showErrorMessage=True, showInputMessage=True,
-    )
-    rule.error = "Choose TRUE when the row may be sent, FALSE (or leave empty) while drafting."
-    rule.prompt = "TRUE = send this row to BacklinkBase on the next sync"
-    ws.add_data_validation(rule)
-    rule.add(f"{letter}2:{letter}{rows + 1}")
-
-
-def _howto(wb: Any) -> None:
-    from openpyxl.styles import Font
-
-    ws = wb.create_sheet("How to fill this in")
-    lines = [
-        "One row per article. Fill in the blue columns; sheetsync writes the green ones.",
-        "name: optional label, at most 9 words (sheetsync adds the row key as a 10th).",
-        "article_title: 4 to 50 words.",
-        "article_body: at most 400 words; HTML such as <p> and <a href> is allowed.",
-        "article_urls: 1 to 5 full URLs (https://...), separated by commas or one per line.",
-        "target_website_ids: site ids from `sheetsync sites`, separated by commas; one credit each.",
-        "schedule_from / schedule_till: optional dates; till must be within one month from today.",
-        "ready: TRUE when the row may be sent; rows left empty or FALSE are not sent.",
-        "Do not edit row_key or task_id: they are how sheetsync knows a row was already sent.",
-        "Problems are explained in the notes column of the row; fix the cell and sync again.",
-    ]
-    ws.column_dimensions["A"].width = 100
-    for line in lines:
-        ws.append([line])
-    ws["A1"].font = Font(bold=True)
-
-
-def build(path: Path, rows: list[list[object]], *, with_output: bool) -> None:
-    """Write a workbook with the Articles tab holding `rows` (and the output columns if asked)."""
+    The layout (columns, colours, notes, widths, the ready list, the status colours, the
+    "How to fill this in" tab) comes from `init` alone, exactly as on a person's sheet; only
+    the rows' own cells are written here, wrapped as the layout says for their columns.
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment
+
+    from .tables.layout import BY_NAME, row_points
+    from .tables.xlsx import XlsxTable
 
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET_TITLE
-    _header_row(ws, with_output)
-    for values in rows:
-        ws.append(values)
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            if isinstance(cell.value, dt.date):
-                cell.number_format = "yyyy-mm-dd"
-    _ready_validation(ws, max(len(rows), 500))
-    _howto(wb)
+    if rows:
+        ws.append(list(columns.INPUT_COLUMNS))
+        for values in rows:
+            ws.append(values)
+        for number, values in enumerate(rows, start=2):
+            cells = [(BY_NAME[n], str(v)) for n, v in zip(columns.INPUT_COLUMNS, values) if v not in (None, "")]
+            ws.row_dimensions[number].height = row_points(cells)
+        for row in ws.iter_rows(min_row=2):
+            for cell, name in zip(row, columns.INPUT_COLUMNS):
+                layout = BY_NAME[name]
+                horizontal = "center" if layout.center else None
+                cell.alignment = Alignment(wrap_text=layout.wrap, vertical="top", horizontal=horizontal)
+                if isinstance(cell.value, dt.date):
+                    cell.number_format = "yyyy-mm-dd"
     wb.save(path)
+    with XlsxTable(path, SHEET_TITLE) as table:
+        table.set_up()
 
 
 def write_all(first: Path, *copies: Path) -> list[Path]:
@@ -222,8 +162,8 @@ def write_all(first: Path, *copies: Path) -> list[Path]:
     each of `copies` (the generator's job)."""
     from .demo import DEMO_DAY
 
-    build(first / DEMO, demo_rows(DEMO_DAY), with_output=False)
-    build(first / TEMPLATE, [], with_output=True)
+    build(first / DEMO, demo_rows(DEMO_DAY))
+    build(first / TEMPLATE, [])
     written = [first / DEMO, first / TEMPLATE]
     for folder in copies:
         for name in (DEMO, TEMPLATE):

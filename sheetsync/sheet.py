@@ -30,6 +30,7 @@ __all__ = [
     "ALIASES",
     "ArticleRow",
     "HeaderMap",
+    "canonical_of",
     "Problem",
     "check_ownership",
     "column_letter",
@@ -135,6 +136,11 @@ _BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 
 def _lookup_key(text: str) -> str:
     return header_key(_BRACKETED.sub("", text)).strip(_HEADER_PUNCTUATION)
+
+
+def canonical_of(text: str) -> str | None:
+    """The canonical column a header text means (aliases included); None for a person's column."""
+    return _CANONICAL_OF.get(_lookup_key(text)) if str(text).strip() else None
 
 
 def column_letter(index: int) -> str:

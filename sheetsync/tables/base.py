@@ -139,6 +139,16 @@ class Columns:
 
 
 @dataclass(frozen=True)
+class SetUpResult:
+    """What `Table.set_up` (`sheetsync init`) did: the headers it added, whether anything changed."""
+
+    added: tuple[str, ...] = ()
+    changed: bool = False
+    notes: tuple[str, ...] = ()
+    requests: int = 0  # Sheets requests it took (Google)
+
+
+@dataclass(frozen=True)
 class CellWrite:
     """One plain-text value for one cell."""
 
@@ -296,6 +306,10 @@ class Table(abc.ABC):
     @abc.abstractmethod
     def _write_cells(self, cells: Sequence[CellWrite], tab: Tab | None) -> list[str]:
         """Write plain-text cells (never formulas) and replace `tab`; return notes for the user."""
+
+    def set_up(self) -> SetUpResult:
+        """Make the tab ready for people (`sheetsync init`); idempotent, never touching their cells."""
+        raise NotImplementedError(f"{type(self).__name__} cannot set up a sheet")
 
     def check_writable(self) -> None:
         """Raise TableError when a write could not succeed (a read-only file), before any spend."""

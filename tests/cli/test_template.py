@@ -64,3 +64,42 @@ def test_help_lists_every_command_with_its_whole_first_sentence():
     assert "Show the account's remaining credits (one credit per target site)." in joined
     for name in ("demo", "emulator", "template", "sync", "validate"):
         assert f"\n  {name} " in listing
+
+
+def test_init_sets_up_a_workbook_and_says_so_then_has_nothing_to_do(tmp_path):
+    from openpyxl import Workbook
+
+    target = tmp_path / "mine.xlsx"
+    wb = Workbook()
+    wb.active.title = "Articles"
+    wb.active.append(["Title", "Body", "Links", "Sites"])
+    wb.save(target)
+    first = invoke(tmp_path, "init", str(target))
+    assert first.exit_code == 0, first.output
+    assert "Added the columns name, schedule_from" in first.stdout and "blue header" in first.stdout
+    again = invoke(tmp_path, "init", str(target), "--json")
+    assert again.exit_code == 0 and json.loads(again.stdout)["changed"] is False
+    header = [c.value for c in load_workbook(target)["Articles"][1]]
+    assert header[:4] == ["Title", "Body", "Links", "Sites"] and header[-1] == C.NOTES
+
+
+def test_the_template_is_init_applied_to_an_empty_workbook(tmp_path):
+    from openpyxl import Workbook
+
+    from sheetsync.samples import packaged, TEMPLATE
+
+    blank = tmp_path / "blank.xlsx"
+    wb = Workbook()
+    wb.active.title = "Articles"
+    wb.save(blank)
+    assert invoke(tmp_path, "init", str(blank)).exit_code == 0
+    shipped = tmp_path / "template.xlsx"
+    shipped.write_bytes(packaged(TEMPLATE).read_bytes())
+    ours, theirs = load_workbook(blank), load_workbook(shipped)
+    assert ours.sheetnames == theirs.sheetnames
+    for tab in ours.sheetnames:
+        assert list(ours[tab].iter_rows(values_only=True)) == list(theirs[tab].iter_rows(values_only=True))
+    a, b = ours["Articles"], theirs["Articles"]
+    assert {k: v.width for k, v in a.column_dimensions.items()} == {k: v.width for k, v in b.column_dimensions.items()}
+    assert [str(r.sqref) for r in a.data_validations.dataValidation] == [str(r.sqref) for r in b.data_validations.dataValidation]
+    assert [str(x.sqref) for x in a.conditional_formatting] == [str(x.sqref) for x in b.conditional_formatting]

@@ -420,8 +420,10 @@ def test_formatting_validation_comments_charts_and_images_survive(tmp_path):
     ws = openpyxl.load_workbook(path).active
     assert ws["A1"].font.bold and ws["A2"].fill.fgColor.rgb == "00FFFF00"
     assert ws.column_dimensions["A"].width == 42
-    assert [str(dv.sqref) for dv in ws.data_validations.dataValidation] == ["C2:C100"]
-    assert [str(cf.sqref) for cf in ws.conditional_formatting] == ["B2:B100"]
+    # The person's own validation and colours stay; the status column sheetsync added gets
+    # its header note and its status colours beside them.
+    assert [str(dv.sqref) for dv in ws.data_validations.dataValidation] == ["C2:C100", "D1"]
+    assert [str(cf.sqref) for cf in ws.conditional_formatting] == ["B2:B100", "D2:D1048576"]
     assert ws["A2"].comment.text == "ask Ana"
     assert len(ws._images) == 1
     assert len(ws._charts) == 1

@@ -92,6 +92,22 @@ def cells(xml: bytes) -> dict[str, bytes]:
     return {c.get("r"): etree.tostring(c) for c in root.iter(f"{{{MAIN}}}c")}
 
 
+STYLES = "xl/styles.xml"
+
+
+def assert_only_appended(before: bytes, after: bytes) -> None:
+    """Every list of the styles part starts with exactly the entries it had."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    old, new = etree.fromstring(before, parser), etree.fromstring(after, parser)
+    for old_list in old:
+        if not isinstance(old_list.tag, str):
+            continue
+        new_list = new.find(old_list.tag)
+        assert new_list is not None, old_list.tag
+        kept = [etree.tostring(c) for c in old_list]
+        assert [etree.tostring(c) for c in new_list][: len(kept)] == kept, old_list.tag
+
+
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory):
     """Every corpus file with an articles tab, before and after one sync (two for the ids)."""
@@ -133,8 +149,11 @@ def test_a_synced_excel_workbook_keeps_every_part_but_sheetsyncs_cells(synced, n
     assert len(new_parts) == 1 and next(iter(new_parts)).startswith("xl/worksheets/")
     placements = next(iter(new_parts))
     changed = {part for part in before if before[part] != after[part]}
-    # Only the tab list and its plumbing gain the Placements tab; nothing else differs.
-    assert changed <= {ARTICLES_PART, "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
+    # Only the tab list and its plumbing gain the Placements tab, and the styles gain the
+    # layout of sheetsync's new columns (appended: every existing style keeps its index).
+    assert changed <= {ARTICLES_PART, "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", STYLES}
+    if STYLES in changed:
+        assert_only_appended(before[STYLES], after[STYLES])
     sheet = re.compile(rb'<(?:\w+:)?sheet name="Placements" sheetId="\d+" \w+:id="rId\d+"/>')
     assert len(sheet.findall(after["xl/workbook.xml"])) == 1
     assert sheet.sub(b"", after["xl/workbook.xml"]) == before["xl/workbook.xml"]

@@ -16,6 +16,7 @@ from openpyxl.worksheet.table import Table as ExcelTable
 
 from sheetsync.errors import TableError
 from sheetsync.tables.base import RowWrite, Tab, WriteBack
+from sheetsync.tables.layout import BY_NAME
 from sheetsync.tables.xlsx import XlsxTable
 from sheetsync.tables.xlsx import save as xlsx_save
 
@@ -46,13 +47,16 @@ def test_only_the_articles_part_changes_and_only_in_the_written_cells(tmp_path):
     write(path, RowWrite("kb", {"status": "Queued"}, 3))
     after = parts(path)
     assert set(after) == set(before)
-    assert [p for p in before if before[p] != after[p]] == [SHEET]
+    # The new status column brings its layout: styles appended, widths, a note, colours.
+    assert {p for p in before if before[p] != after[p]} == {SHEET, "xl/styles.xml"}
     old, new = before[SHEET].decode(), after[SHEET].decode()
-    assert 'r="D1" t="inlineStr"><is><t xml:space="preserve">status</t>' in new
-    assert 'r="D3" t="inlineStr"><is><t xml:space="preserve">Queued</t>' in new
+    assert re.search(r'r="D1" s="\d+" t="inlineStr"><is><t xml:space="preserve">status</t>', new)
+    assert re.search(r'r="D3" s="\d+" t="inlineStr"><is><t xml:space="preserve">Queued</t>', new)
     # Take out what sheetsync added: the rest is the old part, byte for byte.
-    stripped = re.sub(r'<c r="D[13]" t="inlineStr"><is><t xml:space="preserve">\w+</t></is></c>', "", new)
-    stripped = re.sub(r'<cols><col min="4" max="4" width="\d+" customWidth="1"/></cols>', "", stripped)
+    stripped = re.sub(r'<c r="D[13]" s="\d+" t="inlineStr"><is><t xml:space="preserve">\w+</t></is></c>', "", new)
+    stripped = re.sub(r'<cols><col min="4" max="4" width="[\d.]+" style="\d+" customWidth="1"/></cols>', "", stripped)
+    stripped = re.sub(r"<dataValidations .*?</dataValidations>", "", stripped)
+    stripped = re.sub(r"<conditionalFormatting .*?</conditionalFormatting>", "", stripped)
     assert stripped.replace('<dimension ref="A1:D3"/>', '<dimension ref="A1:C3"/>') == old
 
 
@@ -75,7 +79,7 @@ def test_a_new_tab_adds_one_part_and_one_entry_to_the_sheet_list_rels_and_types(
     added = set(after) - set(before)
     assert len(added) == 1
     changed = {p for p in before if before[p] != after[p]}
-    assert changed == {SHEET, "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
+    assert changed == {SHEET, "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", "xl/styles.xml"}
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["Articles", "Placements"]
     assert [[c.value for c in row] for row in wb["Placements"].iter_rows()] == [["row_key", "status"], ["ka", "Queued"]]
@@ -98,7 +102,9 @@ def test_widths_for_new_columns_go_into_cols_in_column_order(tmp_path):
     assert [int(lo) for lo, _ in cols] == sorted(int(lo) for lo, _ in cols)
     assert ("4", "4") in cols and ("5", "5") in cols
     ws = openpyxl.load_workbook(path).active
-    assert ws.column_dimensions["A"].width == 30 and ws.column_dimensions["E"].width == 48
+    # The person's width stays; sheetsync's notes column gets the layout's width.
+    assert ws.column_dimensions["A"].width == 30
+    assert ws.column_dimensions["E"].width == BY_NAME["notes"].width + 0.7
 
 
 def test_a_style_on_a_cell_sheetsync_overwrites_is_kept(tmp_path):
@@ -323,7 +329,7 @@ def test_a_workbook_saved_with_a_namespace_prefix_is_edited_in_that_prefix(tmp_p
         'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"')})
     assert "<x:sheetData>" in parts(path)[SHEET].decode()
     write(path, RowWrite("kb", {"status": "Queued"}, 3))
-    assert "<x:c r=\"D3\" t=\"inlineStr\"><x:is><x:t" in parts(path)[SHEET].decode()
+    assert re.search(r'<x:c r="D3" s="\d+" t="inlineStr"><x:is><x:t', parts(path)[SHEET].decode())
     assert XlsxTable(path).read().rows[1] == ("Bravo", "b", "kb", "Queued")
 
 

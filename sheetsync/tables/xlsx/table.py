@@ -19,10 +19,12 @@ from lxml import etree
 
 from ... import columns as C
 from ...errors import SheetBusyError, TableError
-from ..base import CellValue, CellWrite, Columns, Grid, Tab, Table, cell_text, header_key
+from .. import layout as L
+from ..base import CellValue, CellWrite, Columns, Grid, SetUpResult, Tab, Table, cell_text, header_key
 from . import save
 from .package import CONTENT_TYPES, WORKSHEET_TYPE, Package, SheetEntry, element_prefix, parse, rels_path
 from .reader import MAX_COLUMN, Sheet, column_letters, parse_range, read_sheet
+from .layout import howto_worksheet, lay_out
 from .writer import SheetEdit, Splicer, grow_defined_range, grow_table, worksheet
 
 _MAX_MERGE_NOTES = 5
@@ -171,7 +173,15 @@ class XlsxTable(Table):
             notes.extend(table_notes)
         if edits:
             xml = state.xml if state.xml is not None else package.read(state.entry.part)
-            edit = SheetEdit(cells=edits, new_columns=new_columns, filter_to=filter_to)
+            if new_columns:
+                # Columns a sync adds look as `init` would have made them: widths, header colour
+                # and note, wrapping, status colours. First, so that their new cells take the style.
+                xml, styles = lay_out(package, xml, self._placed(new_columns), freeze=False)
+                if styles.changed:
+                    replaced[package.styles] = styles.xml
+            edit = SheetEdit(
+                cells=edits, new_columns=new_columns, filter_to=filter_to, heights=self._heights(sheet, edits)
+            )
             new_xml = Splicer(element_prefix(xml)).edit(xml, edit)
             replaced[state.entry.part] = new_xml
             overwritten = {(r, c) for r, row in edits.items() for c in row} & sheet.formula_cells
@@ -533,6 +543,91 @@ class XlsxTable(Table):
         entry = f'<{el} name="{name}" sheetId="{max(sheet_ids, default=0) + 1}" {r_attr}/>'
         close = b"sheets" if not main_prefix else f"{main_prefix}:sheets".encode()
         return _insert_before_close(workbook_xml, close, entry.encode())
+
+    # --- layout ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _heights(sheet: Sheet, edits: dict[int, dict[int, str]]) -> dict[int, float]:
+        """Rows whose written cells (result URLs one per line, long notes) need more than a line."""
+        header = {i + 1: cell_text(v) for i, v in enumerate(sheet.rows.get(1, []))}
+        header.update(edits.get(1, {}))
+        layouts = {col: L.column_for(text) for col, text in header.items() if text}
+        out = {}
+        for row, cells in edits.items():
+            if row == 1:
+                continue
+            wrapped = [(layouts[c], t) for c, t in cells.items() if t and layouts.get(c) is not None]
+            points = L.row_points([(lay, t) for lay, t in wrapped if lay is not None])
+            if points > L.LINE_POINTS + 2:
+                out[row] = points
+        return out
+
+    @staticmethod
+    def _placed(new_columns: dict[int, str]) -> list[L.Placed]:
+        out = []
+        for col, text in sorted(new_columns.items()):
+            layout = L.column_for(text)
+            if layout is not None:
+                out.append(L.Placed(col, text, layout))
+        return out
+
+    def set_up(self) -> SetUpResult:
+        """`sheetsync init`: missing columns, header colours and notes, widths, frozen header,
+        the ready list, status colours and the "How to fill this in" tab, in one save.
+
+        Only what is missing is added, so a second run writes nothing.
+        """
+        self._check_lock()
+        self.check_writable()
+        state = self._current()
+        package, sheet = state.package, state.sheet
+        header = [cell_text(v) for v in sheet.rows.get(1, [])]
+        plan = L.plan_set_up(header, sheet.width)
+        xml = state.xml if state.xml is not None else package.read(state.entry.part)
+        new_xml, styles = lay_out(package, xml, plan.columns, freeze=True)
+        replaced: dict[str, bytes] = {}
+        added: dict[str, bytes] = {}
+        notes = list(state.notes)
+        workbook_xml = package.workbook_xml
+        if plan.added:
+            cells = {1: {p.col: p.header for p in plan.added}}
+            too_far = [p for p in plan.added if p.col > MAX_COLUMN]
+            if too_far:
+                raise TableError(self._no_room_message(state, len(too_far)))
+            new_columns = {p.col: p.header for p in plan.added}
+            filter_to, workbook_xml, table_notes = self._grow_tables(state, new_columns, replaced, workbook_xml)
+            notes.extend(table_notes)
+            new_xml = Splicer(element_prefix(new_xml)).edit(new_xml, SheetEdit(cells=cells, new_columns={}, filter_to=filter_to))
+        howto = next((e for e in package.sheets if e.name.casefold() == L.HOWTO_TAB.casefold()), None)
+        howto_xml = howto_worksheet(package.main_ns, styles)
+        if howto is None:
+            workbook_xml = self._replace_tab(state, Tab(L.HOWTO_TAB, (), ()), replaced, added, workbook_xml)
+            part = next(iter(added))
+            added[part] = howto_xml
+        elif howto.kind == "worksheet" and package.has(howto.part):
+            rows = self._tab_rows(state, howto.name, 1) or ()
+            first = rows[0][0] if rows and rows[0] else ""
+            if first.casefold() != L.HOWTO_TAB.casefold():
+                notes.append(
+                    f"The tab {howto.name!r} is not sheetsync's, so it was left as it is; rename it "
+                    "and run init again to get sheetsync's instructions."
+                )
+            elif package.read(howto.part) != howto_xml:
+                replaced[howto.part] = howto_xml
+        if new_xml != xml:
+            replaced[state.entry.part] = new_xml
+        if styles.changed:
+            replaced[package.styles] = styles.xml
+        if workbook_xml is not package.workbook_xml:
+            replaced[package.workbook_part] = workbook_xml
+        if replaced or added:
+            data = save.rebuild(package, replaced, added)
+            self._check_lock()
+            save.write_atomically(self.path, data, state.data, self._read_bytes, SheetBusyError)
+            self._state = None
+        return SetUpResult(
+            added=tuple(p.header for p in plan.added), changed=bool(replaced or added), notes=tuple(notes)
+        )
 
     def close(self) -> None:
         self._state = None

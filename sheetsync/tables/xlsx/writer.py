@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
 from ..base import strip_control
@@ -24,6 +24,8 @@ _R = re.compile(rb'\sr="([A-Za-z]{1,3})([0-9]+)"')
 _ROW_R = re.compile(rb'\sr="([0-9]+)"')
 _S = re.compile(rb'\ss="([0-9]+)"')
 _SPANS = re.compile(rb'\sspans="[^"]*"')
+_HT = re.compile(rb'\sht="([0-9.]+)"')
+_CUSTOM_HEIGHT = re.compile(rb'\scustomHeight="[^"]*"')
 _REF_ATTR = re.compile(rb'(\sref=")([^"]*)(")')
 _WIDE = {"notes": 48, "result_urls": 48, "resulturls": 48}
 
@@ -45,6 +47,8 @@ class SheetEdit:
     new_columns: Mapping[int, str]
     #: Grow the sheet's autoFilter to this last column (0 = leave it).
     filter_to: int = 0
+    #: Row -> the height (points) its written cells need; a row is made taller, never shorter.
+    heights: Mapping[int, float] = field(default_factory=dict)
 
 
 class Splicer:
@@ -61,9 +65,14 @@ class Splicer:
         self.cols = re.compile(rb"<" + p + rb"cols\b[^>]*>(.*?)</" + p + rb"cols>", re.S)
         self.col = re.compile(rb"<" + p + rb"col\b[^>]*?/>")
         self.autofilter = re.compile(rb"<" + p + rb"autoFilter\b[^>]*?>")
+        #: Column -> the style its <col> gives: a new cell below the header takes it, as a
+        #: cell a person types into that column would (wrapping, alignment).
+        self.column_styles: dict[int, bytes] = {}
 
     def new_cell(self, row: int, col: int, text: str, style: bytes | None) -> bytes:
         ref = f"{column_letters(col)}{row}".encode()
+        if style is None and row > 1 and text:
+            style = self.column_styles.get(col)
         s = b' s="' + style + b'"' if style else b""
         if text == "":
             return b"<" + self.prefix + b'c r="' + ref + b'"' + s + b"/>" if style else b""
@@ -74,11 +83,14 @@ class Splicer:
             + p + b"is></" + p + b"c>"
         )
 
-    def edit_row(self, attrs: bytes, inner: bytes | None, number: int, edits: Mapping[int, str]) -> bytes:
+    def edit_row(
+        self, attrs: bytes, inner: bytes | None, number: int, edits: Mapping[int, str], height: float = 0.0
+    ) -> bytes:
         """One row with `edits` (column -> text) applied; its other cells copied as they were."""
         pending = sorted(edits.items())
         # "spans" is only a hint to readers; it would be wrong once cells are added.
         attrs = _SPANS.sub(b"", attrs).rstrip(b"/ \t\r\n") if attrs else b""
+        attrs = taller(attrs, height)
         p = self.prefix
         if not inner:
             cells = b"".join(self.new_cell(number, c, t, None) for c, t in pending)
@@ -118,6 +130,7 @@ class Splicer:
         if opened is None:
             raise ValueError("the worksheet has no <sheetData>")
         head = xml[: opened.start()]
+        self.column_styles = column_styles(head, self.cols, self.col)
         if opened.group(1):  # <sheetData/>: no rows at all
             body, tail = b"", xml[opened.end() :]
         else:
@@ -141,17 +154,18 @@ class Splicer:
                 continue
             pieces.append(body[pos : m.start()])
             while i < len(pending) and pending[i] < number:
-                pieces.append(self.edit_row(f' r="{pending[i]}"'.encode(), None, pending[i], edit.cells[pending[i]]))
+                n = pending[i]
+                pieces.append(self.edit_row(f' r="{n}"'.encode(), None, n, edit.cells[n], edit.heights.get(n, 0.0)))
                 i += 1
             if i < len(pending) and pending[i] == number:
-                pieces.append(self.edit_row(attrs, m.group(2), number, edit.cells[number]))
+                pieces.append(self.edit_row(attrs, m.group(2), number, edit.cells[number], edit.heights.get(number, 0.0)))
                 i += 1
             else:
                 pieces.append(m.group(0))
             pos = m.end()
         pieces.append(body[pos:])
         for number in pending[i:]:
-            pieces.append(self.edit_row(f' r="{number}"'.encode(), None, number, edit.cells[number]))
+            pieces.append(self.edit_row(f' r="{number}"'.encode(), None, number, edit.cells[number], edit.heights.get(number, 0.0)))
         new_body = b"".join(pieces)
         head = self._dimension(head, edit)
         if edit.new_columns:
@@ -219,6 +233,35 @@ class Splicer:
             return tail
         tag = _grow_ref_attr(m.group(0), last_col)
         return tail[: m.start()] + tag + tail[m.end() :]
+
+
+def taller(attrs: bytes, height: float) -> bytes:
+    """Row attributes with a height of at least `height` points (0: unchanged)."""
+    if height <= 0:
+        return attrs
+    current = _HT.search(attrs)
+    if current is not None and float(current.group(1)) >= height:
+        return attrs
+    attrs = _CUSTOM_HEIGHT.sub(b"", _HT.sub(b"", attrs))
+    return attrs + f' ht="{height:g}" customHeight="1"'.encode()
+
+
+def column_styles(head: bytes, cols: re.Pattern[bytes], col: re.Pattern[bytes]) -> dict[int, bytes]:
+    """Column -> style index, from the <col> elements that give one (up to 512 columns each)."""
+    m = cols.search(head)
+    out: dict[int, bytes] = {}
+    if m is None:
+        return out
+    for element in col.finditer(m.group(1)):
+        tag = element.group(0)
+        style = re.search(rb'\sstyle="([0-9]+)"', tag)
+        lo = re.search(rb'\smin="([0-9]+)"', tag)
+        hi = re.search(rb'\smax="([0-9]+)"', tag)
+        if style and lo and hi and style.group(1) != b"0":
+            first = int(lo.group(1))
+            for c in range(first, min(int(hi.group(1)), first + 511) + 1):
+                out[c] = style.group(1)
+    return out
 
 
 def _grow_ref_attr(tag: bytes, last_col: int) -> bytes:
