@@ -105,6 +105,15 @@ _FAILURE_MESSAGE = {
     500: "Internal error encountered.",
     503: "The service is currently unavailable.",
 }
+#: Who owns the fake's spreadsheets (the editor a protected range names).
+OWNER = "sheetsync-tests@example.iam.gserviceaccount.com"
+# spreadsheets.batchUpdate requests the fake stores and answers as Google does.
+_STORED_REQUESTS = frozenset(
+    {
+        "repeatCell", "updateCells", "setDataValidation", "addConditionalFormatRule",
+        "deleteConditionalFormatRule", "updateDimensionProperties", "addProtectedRange",
+    }
+)
 # spreadsheets.batchUpdate requests that only change formatting: accepted, stored nowhere.
 _FORMATTING_REQUESTS = frozenset(
     {
@@ -119,7 +128,6 @@ _FORMATTING_REQUESTS = frozenset(
         "addProtectedRange",
         "deleteProtectedRange",
         "setDataValidation",
-        "updateSpreadsheetProperties",
         "addBanding",
         "deleteBanding",
     }
@@ -294,6 +302,17 @@ class Sheet:
     cols: int = 26
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # 0-based, end exclusive
+    #: (row, col) 0-based -> what a cell holds besides its value: note, userEnteredFormat,
+    #: dataValidation, textFormatRuns (CellData field names), as the batchUpdate requests set them.
+    extras: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    #: gridProperties beyond the size (frozenRowCount, frozenColumnCount) and tab colour.
+    grid_extra: dict[str, Any] = field(default_factory=dict)
+    tab_color: dict[str, Any] | None = None
+    #: 0-based column/row index -> DimensionProperties set by updateDimensionProperties.
+    column_props: dict[int, dict[str, Any]] = field(default_factory=dict)
+    row_props: dict[int, dict[str, Any]] = field(default_factory=dict)
+    conditional_formats: list[dict[str, Any]] = field(default_factory=list)
+    protected_ranges: list[dict[str, Any]] = field(default_factory=list)
 
     # -- reading the store
     def cell(self, row: int, col: int) -> Cell:
@@ -393,6 +412,10 @@ class Sheet:
         self.cells = {
             ((r + by, c) if r >= from_index else (r, c)): v for (r, c), v in self.cells.items()
         }
+        self.extras = {
+            ((r + by, c) if r >= from_index else (r, c)): v for (r, c), v in self.extras.items()
+            if not (by < 0 and r == from_index + by)
+        }
         self.merges = [
             (a + by, b + by, c, d) if a >= from_index else (a, b, c, d) for a, b, c, d in self.merges
         ]
@@ -413,19 +436,31 @@ class Sheet:
         self.cells[(r, c)] = cell
 
     def properties(self, index: int) -> dict[str, Any]:
-        return {
+        grid: dict[str, Any] = {"rowCount": self.rows, "columnCount": self.cols}
+        grid.update({k: v for k, v in self.grid_extra.items() if v})  # Google leaves out zeros
+        props: dict[str, Any] = {
             "sheetId": self.sheet_id,
             "title": self.title,
             "index": index,
             "sheetType": "GRID",
-            "gridProperties": {"rowCount": self.rows, "columnCount": self.cols},
+            "gridProperties": grid,
         }
+        if self.tab_color is not None:
+            props["tabColor"] = copy.deepcopy(self.tab_color)
+            props["tabColorStyle"] = {"rgbColor": copy.deepcopy(self.tab_color)}
+        return props
+
+    def extra(self, row: int, col: int) -> dict[str, Any]:
+        """What the cell at 1-based (row, col) holds besides its value (note, format, ...)."""
+        return self.extras.get((row - 1, col - 1), {})
 
 
 @dataclass
 class Spreadsheet:
     spreadsheet_id: str
     title: str
+    locale: str = "en_US"
+    time_zone: str = "Etc/GMT"
     sheets: list[Sheet] = field(default_factory=list)
     shared: bool = True  # False: the caller gets 403 PERMISSION_DENIED
 
@@ -604,8 +639,59 @@ def _typed(v: Any) -> dict[str, Any]:
     return {"stringValue": v}
 
 
-def _cell_data(cell: Cell, mask: dict[str, Any] | None = None) -> dict[str, Any]:
+def _color(color: dict[str, Any]) -> dict[str, Any]:
+    """A colour as Google keeps it: single precision, zero channels left out."""
+    out: dict[str, Any] = {}
+    for k, v in color.items():
+        if isinstance(v, (int, float)) and v:
+            value = float(f"{float(v):.8g}")
+            out[k] = int(value) if value.is_integer() else value
+    return out
+
+
+def _stored_format(fmt: dict[str, Any]) -> dict[str, Any]:
+    """A userEnteredFormat as Google answers it: colours also as ...Style {rgbColor}."""
+    out = copy.deepcopy(fmt)
+    if "backgroundColor" in out:
+        out["backgroundColor"] = _color(out["backgroundColor"])
+        out["backgroundColorStyle"] = {"rgbColor": dict(out["backgroundColor"])}
+    text = out.get("textFormat")
+    if isinstance(text, dict) and "foregroundColor" in text:
+        text["foregroundColor"] = _color(text["foregroundColor"])
+        text["foregroundColorStyle"] = {"rgbColor": dict(text["foregroundColor"])}
+    return out
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+    return out
+
+
+def _cell_data(cell: Cell, mask: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """CellData as Google sends it; with `mask` (a field mask below `values`) only those fields."""
+    if extra:
+        data = _cell_data(cell, mask) if not cell.is_empty() else {}
+        user = extra.get("userEnteredFormat")
+
+        def wanted(name: str) -> bool:
+            return mask is None or "*" in mask or name in mask
+
+        if user:
+            if wanted("userEnteredFormat"):
+                data["userEnteredFormat"] = _merged(data.get("userEnteredFormat", {}), user)
+            if wanted("effectiveFormat"):
+                data["effectiveFormat"] = _merged(data.get("effectiveFormat", _DEFAULT_FORMAT), user)
+        for name in ("note", "dataValidation", "textFormatRuns", "hyperlink"):
+            if name in extra and wanted(name):
+                data[name] = copy.deepcopy(extra[name])
+        if mask:
+            for name, sub in mask.items():
+                if sub is not None and name in data and name in ("userEnteredFormat", "effectiveFormat", "dataValidation"):
+                    data[name] = apply_fields(data[name], sub)
+            data = {k: v for k, v in data.items() if v != {}}
+        return data
     if cell.is_empty():
         return {}
 
@@ -1094,9 +1180,13 @@ class FakeSheets:
                 spans_here = mine or [Span(sheet, 1, 1, None, None)]
                 used = sheet.used()
                 entry["data"] = [self._grid_data(sheet, s, cell_mask, used) for s in spans_here]
+            if sheet.conditional_formats:
+                entry["conditionalFormats"] = copy.deepcopy(sheet.conditional_formats)
+            if sheet.protected_ranges:
+                entry["protectedRanges"] = copy.deepcopy(sheet.protected_ranges)
             if sheet.merges:
                 entry["merges"] = [
-                    {"sheetId": sheet.sheet_id, "startRowIndex": a, "endRowIndex": b,
+                    {**({"sheetId": sheet.sheet_id} if sheet.sheet_id else {}), "startRowIndex": a, "endRowIndex": b,
                      "startColumnIndex": c, "endColumnIndex": d}
                     for a, b, c, d in sheet.merges
                 ]
@@ -1105,9 +1195,9 @@ class FakeSheets:
             "spreadsheetId": book.spreadsheet_id,
             "properties": {
                 "title": book.title,
-                "locale": "en_US",
+                "locale": book.locale,
                 "autoRecalc": "ON_CHANGE",
-                "timeZone": "Etc/GMT",
+                "timeZone": book.time_zone,
                 "defaultFormat": copy.deepcopy(_DEFAULT_FORMAT),
                 "spreadsheetTheme": copy.deepcopy(_THEME),
             },
@@ -1143,10 +1233,16 @@ class FakeSheets:
                    used: tuple[int, int] | None = None) -> dict[str, Any]:
         r1, c1, r2, c2 = span.clipped()
         used_rows, used_cols = used or sheet.used()
+        if sheet.extras:
+            used_rows = max(used_rows, max(r for r, _ in sheet.extras) + 1)
+            used_cols = max(used_cols, max(c for _, c in sheet.extras) + 1)
         last_row, last_col = min(r2, used_rows), min(c2, used_cols)
         rows = []
         for r in range(r1 - 1, last_row):
-            values = [_cell_data(sheet.cells.get((r, c), Cell()), cell_mask) for c in range(c1 - 1, last_col)]
+            values = [
+                _cell_data(sheet.cells.get((r, c), Cell()), cell_mask, sheet.extras.get((r, c)))
+                for c in range(c1 - 1, last_col)
+            ]
             while values and not values[-1]:
                 values.pop()
             rows.append({"values": values} if values else {})
@@ -1157,8 +1253,8 @@ class FakeSheets:
             data["startColumn"] = c1 - 1
         if rows:
             data["rowData"] = rows
-        data["rowMetadata"] = [{"pixelSize": 21} for _ in range(r1, r2 + 1)]
-        data["columnMetadata"] = [{"pixelSize": 100} for _ in range(c1, c2 + 1)]
+        data["rowMetadata"] = [{"pixelSize": 21, **sheet.row_props.get(i - 1, {})} for i in range(r1, r2 + 1)]
+        data["columnMetadata"] = [{"pixelSize": 100, **sheet.column_props.get(i - 1, {})} for i in range(c1, c2 + 1)]
         return data
 
     # -- spreadsheets.batchUpdate
@@ -1218,6 +1314,12 @@ class FakeSheets:
             for f in fields:
                 if f == "title":
                     sheet.title = props["title"]
+                elif f.replace(".", "/") in ("gridProperties/frozenRowCount", "gridProperties/frozenColumnCount"):
+                    key = f.replace(".", "/").split("/")[1]
+                    sheet.grid_extra[key] = int(grid.get(key, 0))
+                elif f in ("tabColor", "tabColorStyle"):
+                    color = props.get("tabColor") or props.get("tabColorStyle", {}).get("rgbColor")
+                    sheet.tab_color = _color(color) if color else None
                 elif f in ("gridProperties/rowCount", "gridProperties.rowCount"):
                     sheet.rows = int(grid["rowCount"])
                     sheet.cells = {k: v for k, v in sheet.cells.items() if k[0] < sheet.rows}
@@ -1243,12 +1345,158 @@ class FakeSheets:
             first = (rng["startRowIndex"] + 1, rng["startColumnIndex"] + 1)
             sheet.merge(*first, rng["endRowIndex"], rng["endColumnIndex"])
             return {}
-        if name in _FORMATTING_REQUESTS or name in ("updateCells", "unmergeCells"):
+        if name == "updateSpreadsheetProperties":
+            props = body.get("properties", {})
+            for f in (f.strip() for f in body.get("fields", "").split(",")):
+                if f == "locale":
+                    book.locale = props.get("locale", "en_US")
+                elif f == "timeZone":
+                    book.time_zone = props.get("timeZone", "Etc/GMT")
+                elif f == "title":
+                    book.title = props.get("title", book.title)
+            return {}
+        if name in _STORED_REQUESTS:
+            return getattr(self, "_" + name)(book, i, body)
+        if name in _FORMATTING_REQUESTS or name == "unmergeCells":
             return {}
         raise ApiFault(
             400,
             f"Invalid JSON payload received. Unknown name \"{name}\" at 'requests[{i}]': Cannot find field.",
         )
+
+    # -- formatting requests, stored as Google keeps them
+    @staticmethod
+    def _cells_of(book: Spreadsheet, rng: dict[str, Any]) -> tuple[Sheet, range, range]:
+        sheet = book.sheet_by_id(rng.get("sheetId", 0))
+        rows = range(int(rng.get("startRowIndex", 0)), int(rng.get("endRowIndex", sheet.rows)))
+        cols = range(int(rng.get("startColumnIndex", 0)), int(rng.get("endColumnIndex", sheet.cols)))
+        if rows.stop > sheet.rows or cols.stop > sheet.cols:
+            raise ApiFault(
+                400, f"Invalid requests: range ({rows.stop} rows, {cols.stop} columns) exceeds grid limits. "
+                f"Max rows: {sheet.rows}, max columns: {sheet.cols}"
+            )
+        return sheet, rows, cols
+
+    @staticmethod
+    def _set_fields(sheet: Sheet, r: int, c: int, data: dict[str, Any], fields: str) -> None:
+        """Copy the `fields` of CellData `data` into cell (r, c), 0-based; a field absent from data clears it."""
+        mask = parse_fields(fields) if fields.strip() != "*" else {"*": None}
+        extra = dict(sheet.extras.get((r, c), {}))
+        everything = "*" in mask
+        for name in ("note", "dataValidation", "textFormatRuns", "userEnteredFormat"):
+            if not everything and name not in mask:
+                continue
+            sub = None if everything else mask[name]
+            if name == "userEnteredFormat" and sub:
+                extra[name] = _stored_format(_merged(extra.get(name, {}), apply_fields(data.get(name, {}), sub)))
+                for key in sub:  # a named field missing from the data is reset
+                    if key not in data.get(name, {}):
+                        extra[name].pop(key, None)
+            elif name in data:
+                value = data[name]
+                extra[name] = _stored_format(value) if name == "userEnteredFormat" else copy.deepcopy(value)
+            else:
+                extra.pop(name, None)
+        if everything or "userEnteredValue" in mask:
+            value = data.get("userEnteredValue")
+            if value is None:
+                sheet.cells.pop((r, c), None)
+            elif "formulaValue" in value:
+                sheet.cells[(r, c)] = parse_user_entered(value["formulaValue"])
+            else:
+                (kind, v), = value.items()
+                if kind == "stringValue" and isinstance(v, str) and utf16_length(v) > CELL_LIMIT:
+                    raise ApiFault(400, f"Your input contains more than the maximum of {CELL_LIMIT} characters in a single cell.")
+                sheet.cells[(r, c)] = _raw_cell(v)
+        extra = {k: v for k, v in extra.items() if v not in ({}, None, [], "")}
+        if extra:
+            sheet.extras[(r, c)] = extra
+        else:
+            sheet.extras.pop((r, c), None)
+
+    def _repeatCell(self, book: Spreadsheet, i: int, body: dict[str, Any]) -> dict[str, Any]:
+        sheet, rows, cols = self._cells_of(book, body.get("range", {}))
+        for r in rows:
+            for c in cols:
+                self._set_fields(sheet, r, c, body.get("cell", {}), body.get("fields", ""))
+        return {}
+
+    def _updateCells(self, book: Spreadsheet, i: int, body: dict[str, Any]) -> dict[str, Any]:
+        if "start" in body:
+            start = body["start"]
+            sheet = book.sheet_by_id(start.get("sheetId", 0))
+            r0, c0 = int(start.get("rowIndex", 0)), int(start.get("columnIndex", 0))
+        else:
+            sheet, rows, cols = self._cells_of(book, body.get("range", {}))
+            r0, c0 = rows.start, cols.start
+        for dr, row in enumerate(body.get("rows", [])):
+            for dc, data in enumerate(row.get("values", [])):
+                if r0 + dr >= sheet.rows or c0 + dc >= sheet.cols:
+                    raise ApiFault(400, f"Invalid requests[{i}].updateCells: the data exceeds the grid")
+                self._set_fields(sheet, r0 + dr, c0 + dc, data, body.get("fields", ""))
+        return {}
+
+    def _setDataValidation(self, book: Spreadsheet, i: int, body: dict[str, Any]) -> dict[str, Any]:
+        sheet, rows, cols = self._cells_of(book, body.get("range", {}))
+        rule = body.get("rule")
+        for r in rows:
+            for c in cols:
+                self._set_fields(sheet, r, c, {"dataValidation": rule} if rule else {}, "dataValidation")
+        return {}
+
+    def _addConditionalFormatRule(self, book: Spreadsheet, i: int, body: dict[str, Any]) -> dict[str, Any]:
+        rule = copy.deepcopy(body.get("rule", {}))
+        ranges = rule.get("ranges") or []
+        if not ranges or not ("booleanRule" in rule or "gradientRule" in rule):
+            raise ApiFault(400, f"Invalid requests[{i}].addConditionalFormatRule: rule needs ranges and a booleanRule or gradientRule")
+        sheet = book.sheet_by_id(ranges[0].get("sheetId", 0))
+        for rng in ranges:
+            if not rng.get("sheetId"):
+                rng.pop("sheetId", None)  # Google leaves out a zero
+        index = int(body.get("index", 0))
+        sheet.conditional_formats.insert(index, rule)
+        return {}
+
+    def _deleteConditionalFormatRule(self, book: Spreadsheet, i: int, body: dict[str, Any]) -> dict[str, Any]:
+        sheet = book.sheet_by_id(body.get("sheetId", 0))
+        index = int(body.get("index", 0))
+        if not 0 <= index < len(sheet.conditional_formats):
+            raise ApiFault(400, f"Invalid requests[{i}].deleteConditionalFormatRule: No conditional format on sheet: {sheet.sheet_id} at index: {index}")
+        return {"deleteConditionalFormatRule": {"rule": sheet.conditional_formats.pop(index)}}
+
+    def _updateDimensionProperties(self, book: Spreadsheet, i: int, body: dict[str, Any]) -> dict[str, Any]:
+        rng = body.get("range", {})
+        sheet = book.sheet_by_id(rng.get("sheetId", 0))
+        store = sheet.column_props if rng.get("dimension") == "COLUMNS" else sheet.row_props
+        fields = [f.strip() for f in body.get("fields", "").split(",") if f.strip()]
+        props = body.get("properties", {})
+        for index in range(int(rng.get("startIndex", 0)), int(rng.get("endIndex", 0))):
+            current = store.setdefault(index, {})
+            for f in fields:
+                if f in props:
+                    current[f] = props[f]
+                else:
+                    current.pop(f, None)
+        return {}
+
+    def _addProtectedRange(self, book: Spreadsheet, i: int, body: dict[str, Any]) -> dict[str, Any]:
+        given = copy.deepcopy(body.get("protectedRange", {}))
+        rng = given.get("range", {})
+        sheet = book.sheet_by_id(rng.get("sheetId", 0))
+        if not rng.get("sheetId"):
+            rng.pop("sheetId", None)
+        stored: dict[str, Any] = {"protectedRangeId": self._new_sheet_id(book), "range": rng}
+        for key in ("description", "warningOnly"):
+            if given.get(key) not in (None, False, ""):
+                stored[key] = given[key]
+        stored["requestingUserCanEdit"] = True
+        stored["editors"] = {"users": [OWNER]}
+        sheet.protected_ranges.append(stored)
+        # The answer names no editors for a warning-only range; a later read names the owner.
+        answer = copy.deepcopy(stored)
+        if given.get("warningOnly"):
+            answer["editors"] = {}
+        return {"addProtectedRange": {"protectedRange": answer}}
 
     @staticmethod
     def _new_sheet_id(book: Spreadsheet) -> int:
@@ -1331,6 +1579,10 @@ class FakeSheets:
         return answer
 
     def _values_update(self, book: Spreadsheet, query: dict[str, Any], payload: Any, rng: str) -> Any:
+        values = payload.get("values", [])
+        if not isinstance(values, list):
+            message = f"Invalid value at 'data.values' (type.googleapis.com/google.protobuf.ListValue), {json.dumps(values)}"
+            raise ApiFault(400, message)
         answer = self._write(book, rng, payload.get("values", []), _one(query, "valueInputOption", ""),
                              payload.get("majorDimension", "ROWS"))
         if _flag(query, "includeValuesInResponse") and "updatedRows" in answer:
@@ -1412,20 +1664,26 @@ def _call_hook(action: Callable[..., Any], request: Request) -> None:
     action(request) if takes_request else action()
 
 
-_SheetState = tuple[Sheet, str, int, int, dict[tuple[int, int], Cell], list[tuple[int, int, int, int]]]
+_LAYOUT = ("extras", "grid_extra", "tab_color", "column_props", "row_props", "conditional_formats", "protected_ranges")
+_SheetState = tuple[Sheet, str, int, int, dict[tuple[int, int], Cell], list[tuple[int, int, int, int]], dict[str, Any]]
 _Snapshot = tuple[list[Sheet], list[_SheetState]]
 
 
 def _snapshot(book: Spreadsheet) -> _Snapshot:
     """Enough state to undo a failed batch; cells are replaced, never mutated, so a dict copy will do."""
-    return list(book.sheets), [(s, s.title, s.rows, s.cols, dict(s.cells), list(s.merges)) for s in book.sheets]
+    return list(book.sheets), [
+        (s, s.title, s.rows, s.cols, dict(s.cells), list(s.merges), {k: copy.deepcopy(getattr(s, k)) for k in _LAYOUT})
+        for s in book.sheets
+    ]
 
 
 def _restore(book: Spreadsheet, saved: _Snapshot) -> None:
     sheets, states = saved
     book.sheets[:] = sheets
-    for sheet, title, rows, cols, cells, merges in states:
+    for sheet, title, rows, cols, cells, merges, layout in states:
         sheet.title, sheet.rows, sheet.cols, sheet.cells, sheet.merges = title, rows, cols, cells, merges
+        for k, v in layout.items():
+            setattr(sheet, k, v)
 
 
 def _json_answer(status: int, body: Any) -> _Answer:
