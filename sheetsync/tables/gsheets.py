@@ -32,6 +32,7 @@ from .base import (
     Columns,
     Grid,
     Lost,
+    SetUpResult,
     Tab,
     Table,
     Unreadable,
@@ -59,6 +60,15 @@ _READ_FIELDS = f"sheets({_PROPERTIES},merges,{_DATA})"
 # Sheets took for "March 2025") or as an error compares equal: same request, same decoding.
 _REREAD_FIELDS = f"sheets({_PROPERTIES},{_DATA})"
 _TABS_FIELDS = f"sheets.{_PROPERTIES}"
+# What `set_up` must know to add only what is missing.
+_SETUP_TABS_FIELDS = (
+    "sheets(properties(sheetId,title,index,gridProperties(rowCount,columnCount,frozenRowCount)),"
+    "conditionalFormats(ranges),protectedRanges(description))"
+)
+_SETUP_HEADER_FIELDS = (
+    f"sheets({_PROPERTIES},data(columnMetadata(pixelSize),"
+    "rowData(values(formattedValue,note,userEnteredFormat,dataValidation))))"
+)
 _ERROR_TEXT = {
     "REF": "#REF!",
     "NAME": "#NAME?",
@@ -594,6 +604,7 @@ class GoogleSheetTable(Table):
             # Only columns are ever added, by how many are missing now: never a size, which,
             # sent after people added rows or columns, would shrink the grid and delete them.
             structure.append(_append(main.sheet_id, "COLUMNS", need_cols - main.cols))
+        structure.extend(self._new_column_layout(main, cells))
         if tab is not None:
             data.extend(self._tab_data(tab, structure))
         if structure:
@@ -605,6 +616,22 @@ class GoogleSheetTable(Table):
                 self.spreadsheet_id, body={"valueInputOption": "RAW", "data": body}))
         self._header = tuple(header.get(i, "") for i in range(1, max(header, default=0) + 1))
         return notes
+
+    def _new_column_layout(self, main: _SheetInfo, cells: Sequence[CellWrite]) -> list[dict[str, Any]]:
+        """Columns this write adds look as `init` makes them: one more batchUpdate, only then."""
+        from . import gsheets_layout as G
+        from . import layout as L
+
+        old = dict(enumerate(self._header, start=1))
+        placed = []
+        for c in cells:
+            if c.row == 1 and c.value and not old.get(c.col, "").strip():
+                layout = L.column_for(c.value)
+                if layout is not None:
+                    placed.append(L.Placed(c.col, c.value, layout))
+        if not placed:
+            return []
+        return G.column_requests(main.sheet_id, max(main.rows, 2), placed, write_header=False)
 
     def _tab_data(self, tab: Tab, structure: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Values that replace the whole tab, plus the grid changes that must come first."""
@@ -647,6 +674,53 @@ class GoogleSheetTable(Table):
             added = reply.get("addSheet", {}).get("properties")
             if added and self._tabs is not None:
                 self._tabs.append(_info(added))
+
+    # --- layout ------------------------------------------------------------------------------
+
+    def set_up(self) -> SetUpResult:
+        """`sheetsync init` in at most 3 requests: the tabs with their colours and protections,
+        the header rows with their notes and formats, and one batchUpdate for what is missing."""
+        from . import gsheets_layout as G
+        from . import layout as L
+
+        made = 0
+        answer = self._call("read", lambda: self.http.fetch_sheet_metadata(
+            self.spreadsheet_id, params={"fields": _SETUP_TABS_FIELDS}))
+        made += 1
+        sheets = answer.get("sheets", [])
+        self._tabs = [_info(s.get("properties", {})) for s in sheets]
+        main = self._choose(self._tabs)
+        entry = next(s for s in sheets if int(s.get("properties", {}).get("sheetId", 0)) == main.sheet_id)
+        header_answer = self._get("read", [_grid_range(main.sheet_id, rows=(0, 2))], _SETUP_HEADER_FIELDS)
+        made += 1
+        data = ((header_answer.get("sheets") or [{}])[0].get("data") or [{}])[0]
+        rows = data.get("rowData", [])
+        header_cells = dict(enumerate(rows[0].get("values", []))) if rows else {}
+        first_cells = dict(enumerate(rows[1].get("values", []))) if len(rows) > 1 else {}
+        header = [strip_control(str(c.get("formattedValue", ""))) for c in header_cells.values()]
+        widths = {i: int(m.get("pixelSize", G.DEFAULT_PIXELS)) for i, m in enumerate(data.get("columnMetadata", []))}
+        grid = entry.get("properties", {}).get("gridProperties", {})
+        state = G.TabState(
+            sheet_id=main.sheet_id, rows=main.rows, cols=main.cols, header=header,
+            header_cells=header_cells, first_cells=first_cells, widths=widths,
+            frozen_rows=int(grid.get("frozenRowCount", 0)),
+            conditional_ranges=[r for f in entry.get("conditionalFormats", []) for r in f.get("ranges", [])],
+            protected=entry.get("protectedRanges", []),
+        )  # fmt: skip
+        plan = L.plan_set_up(header)
+        notes: list[str] = []
+        howto = next((t for t in self._tabs if t.title.casefold() == L.HOWTO_TAB.casefold()), None)
+        taken = {t.sheet_id for t in self._tabs}
+        howto_id = None if howto else next(i for i in range(1_000_001, 2_000_000) if i not in taken)
+        requests_ = G.set_up_requests(state, plan, howto_id)
+        if requests_:
+            self._structure(requests_)
+            made += 1
+        self._main = None  # the header changed: the next read learns the tab again
+        self._tabs = None
+        return SetUpResult(
+            added=tuple(p.header for p in plan.added), changed=bool(requests_), notes=tuple(notes), requests=made
+        )
 
     # --- requests ----------------------------------------------------------------------------
 

@@ -65,3 +65,16 @@ def test_plan_on_a_google_sheet_writes_nothing(harness):
     assert result.exit_code == ExitCode.ATTENTION
     assert fake.writes == 0
     assert fake.sheet(sheet_id, "Articles").values() == before
+
+
+def test_init_on_a_google_sheet_then_sync_it(harness):
+    fake, sheet_id = seeded_fake()
+    runtime = google_runtime(harness, fake)
+    fake.reset_counts()
+    result = CliRunner().invoke(cli, ["init", sheet_id, "--worksheet", "Articles", "--json"], obj=runtime)
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["changed"] and answer["requests"] == fake.total <= 3
+    assert "How to fill this in" in [s.title for s in fake.book(sheet_id).sheets]
+    synced = CliRunner().invoke(cli, ["sync", sheet_id, "--worksheet", "Articles", "--yes", "--json"], obj=runtime)
+    assert json.loads(synced.stdout)["spent"] == 8

@@ -1,0 +1,107 @@
+"""`init` and the columns a sync adds, on the fake Sheets API through the real gspread client."""
+
+from __future__ import annotations
+
+import pytest
+
+from sheetsync import columns as C
+from sheetsync.tables.base import RowWrite, WriteBack
+from sheetsync.tables.gsheets import open_google_sheet
+from sheetsync.tables.gsheets_layout import rgb
+from sheetsync.tables.layout import BY_NAME, HOWTO_TAB, INPUT_FILL, OWNED_FILL, STATUS_RULES, howto_lines
+from sheetsync.testing.fake_sheets import FakeSheets, _color
+
+
+@pytest.fixture
+def fake():
+    return FakeSheets()
+
+
+def colour(hex_colour: str) -> dict:
+    return _color(rgb(hex_colour))  # as Google keeps it: single precision
+
+
+def open_book(fake, sid):
+    return open_google_sheet(sid, "Articles", client=fake.client())
+
+
+def test_init_on_an_empty_sheet_is_three_requests_and_gives_the_whole_layout(fake):
+    sid = fake.create_spreadsheet("Queue", ["Articles"])
+    table = open_book(fake, sid)
+    fake.reset_counts()
+    result = table.set_up()
+    assert result.requests == fake.total == 3 and fake.writes == 1
+    sheet = fake.sheet(sid, "Articles")
+    header = sheet.values()[0]
+    assert header == list(C.INPUT_COLUMNS + C.OUTPUT_COLUMNS)
+    assert sheet.grid_extra["frozenRowCount"] == 1
+    for i, name in enumerate(header, start=1):
+        extra = sheet.extra(1, i)
+        assert extra["note"] == BY_NAME[name].note
+        fmt = extra["userEnteredFormat"]
+        assert fmt["textFormat"]["bold"] and fmt["backgroundColor"] == colour(OWNED_FILL if name in C.OUTPUT_COLUMNS else INPUT_FILL)
+        assert sheet.column_props[i - 1]["pixelSize"] == BY_NAME[name].pixels
+        wrap = sheet.extra(2, i)["userEnteredFormat"]["wrapStrategy"]
+        assert wrap == ("WRAP" if BY_NAME[name].wrap else "CLIP"), name
+    ready = header.index(C.READY) + 1
+    assert sheet.extra(2, ready)["dataValidation"]["condition"] == {"type": "BOOLEAN"}
+    assert sheet.extra(500, ready)["dataValidation"]["showCustomUi"] is True  # a checkbox
+    status = header.index(C.STATUS)
+    rules = sheet.conditional_formats
+    assert [r["booleanRule"]["condition"]["values"][0]["userEnteredValue"] for r in rules] == [s.text for s in STATUS_RULES]
+    assert all(r["ranges"][0]["startColumnIndex"] == status for r in rules)
+    (protected,) = sheet.protected_ranges
+    assert protected["warningOnly"] is True
+    first_owned = header.index(C.OUTPUT_COLUMNS[0])
+    assert (protected["range"]["startColumnIndex"], protected["range"]["endColumnIndex"]) == (first_owned, len(header))
+    assert "endRowIndex" not in protected["range"]  # rows people add later are covered too
+    howto = [row[0] if row else "" for row in fake.sheet(sid, HOWTO_TAB).values()]
+    assert howto == [line for line in howto_lines()][: len(howto)] and len(howto) == len(howto_lines())
+
+
+def test_init_again_reads_twice_and_writes_nothing(fake):
+    sid = fake.create_spreadsheet("Queue", ["Articles"])
+    open_book(fake, sid).set_up()
+    fake.reset_counts()
+    result = open_book(fake, sid).set_up()
+    assert not result.changed and fake.writes == 0 and fake.total == result.requests == 2
+
+
+def test_init_keeps_a_persons_notes_formats_widths_and_colours(fake):
+    sid = fake.create_spreadsheet("Queue", ["Articles"])
+    sheet = fake.sheet(sid, "Articles")
+    sheet.set_values([["Title", "Body", "Owner", "Links", "Sites"], ["Four words make titles", "b", "Ana", "https://a.example", "388"]])
+    mine = {"userEnteredFormat": {"backgroundColor": {"red": 1}}, "note": "my own note"}
+    sheet.extras[(0, 0)] = dict(mine)
+    sheet.column_props[0] = {"pixelSize": 250}
+    person_rule = {"ranges": [{"startColumnIndex": 1, "endColumnIndex": 2, "startRowIndex": 1, "endRowIndex": 50}],
+                   "booleanRule": {"condition": {"type": "NOT_BLANK"}, "format": {"backgroundColor": {"green": 1}}}}
+    sheet.conditional_formats.append(person_rule)
+    result = open_book(fake, sid).set_up()
+    assert list(result.added) == [C.NAME, C.SCHEDULE_FROM, C.SCHEDULE_TILL, C.READY, *C.OUTPUT_COLUMNS]
+    values = sheet.values()
+    assert values[0][:5] == ["Title", "Body", "Owner", "Links", "Sites"] and values[1][:5] == ["Four words make titles", "b", "Ana", "https://a.example", "388"]
+    assert sheet.extras[(0, 0)] == mine and sheet.column_props[0] == {"pixelSize": 250}
+    assert sheet.extra(1, 3) == {}  # "Owner" is the person's column: no note, no colour
+    assert sheet.extra(1, 2)["note"] == BY_NAME[C.ARTICLE_BODY].note
+    assert person_rule in sheet.conditional_formats and len(sheet.conditional_formats) == 1 + len(STATUS_RULES)
+
+
+def test_a_sync_that_adds_columns_lays_them_out_in_one_more_request(fake):
+    sid = fake.create_spreadsheet("Queue", ["Articles"])
+    fake.sheet(sid, "Articles").set_values([["title", "row_key"], ["Alpha beta gamma delta", "ka"]])
+    table = open_book(fake, sid)
+    table.read()
+    fake.reset_counts()
+    urls = "https://one.example/a\nhttps://two.example/b"
+    table.write(WriteBack("row_key", "title", (RowWrite("ka", {"status": "Published", "result_urls": urls}, 2),)))
+    assert fake.counts["spreadsheets.batchUpdate"] == 1
+    sheet = fake.sheet(sid, "Articles")
+    assert sheet.values()[0] == ["title", "row_key", "status", "result_urls"]
+    assert sheet.extra(1, 3)["userEnteredFormat"]["backgroundColor"] == colour(OWNED_FILL)
+    assert sheet.extra(2, 4)["userEnteredFormat"]["wrapStrategy"] == "WRAP"
+    assert len(sheet.conditional_formats) == len(STATUS_RULES)
+    # A later write that adds no column sends no formatting request.
+    fake.reset_counts()
+    table.write(WriteBack("row_key", "title", (RowWrite("ka", {"status": "Failed"}, 2),)))
+    assert fake.counts["spreadsheets.batchUpdate"] == 0
