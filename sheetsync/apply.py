@@ -34,6 +34,7 @@ from .plan import (
     parse_marker,
 )
 from .sheet import ArticleRow, HeaderMap
+from .tables.layout import status_text
 from .tables.base import RowWrite, Tab, Table, WriteBack, WriteResult
 
 Checkpoint = Callable[[str], None]
@@ -289,7 +290,7 @@ def _adopt_one(ctx: Context, a: Action, task: models.TaskSummary) -> None:
         a.row,
         a.key,
         a.by_position,
-        {C.TASK_ID: task.id, C.MODE: mode, C.STATUS: str(task.status), C.NOTES: a.note or ""},
+        {C.TASK_ID: task.id, C.MODE: mode, C.STATUS: status_text(str(task.status), mode == SANDBOX), C.NOTES: a.note or ""},
     )
 
 
@@ -407,13 +408,13 @@ def _submitted(ctx: Context, a: Submit, task_id: str, *, sent_now: bool) -> None
     values = {
         C.TASK_ID: task_id,
         C.MODE: SANDBOX if a.task.sandbox else "live",
-        C.STATUS: str(models.Status.QUEUED),
+        C.STATUS: status_text(str(models.Status.QUEUED), a.task.sandbox),
         C.PROGRESS: f"0/{n} published",
         C.RESULT_URLS: "",
         C.NOTES: "",
     }
     ctx.writer.stage(a.row, a.key, False, values)
-    ctx.submitted_seen.append(Seen(task_id, None, values[C.STATUS], queued_placements(a.row)))
+    ctx.submitted_seen.append(Seen(task_id, None, str(models.Status.QUEUED), queued_placements(a.row)))
     ctx.outcome(
         a,
         "submitted" if sent_now else "adopt",
@@ -450,7 +451,8 @@ def refresh(ctx: Context, plan: Plan) -> None:
             continue
         before = ctx.snapshot.seen.get(task_id)
         placements = before.placements if before and before.placements else queued_placements(a.row)
-        values = {C.STATUS: str(summary.status), C.PROGRESS: progress_text(placements)}
+        values = {C.STATUS: status_text(str(summary.status), _mode_of(summary) == SANDBOX),
+                  C.PROGRESS: progress_text(placements)}
         if not a.row.owned.get(C.MODE):
             values[C.MODE] = _mode_of(summary)
         ctx.writer.stage(a.row, a.key, a.by_position, values)
@@ -490,6 +492,7 @@ def refresh(ctx: Context, plan: Plan) -> None:
         values = task_values(task)
         if parse_marker(task.name) is not None or not a.row.owned.get(C.MODE):
             values[C.MODE] = _mode_of(task)
+        values[C.STATUS] = status_text(values[C.STATUS], _mode_of(task) == SANDBOX)
         ctx.writer.stage(a.row, a.key, a.by_position, values)
         prior = ctx.outcomes.get(a.row.row)
         ctx.outcome(

@@ -83,13 +83,14 @@ def followed(report: Any) -> list[Any]:
 def unfinished(report: Any) -> list[Any]:
     """Followed row outcomes whose task's status is not final yet."""
     from .models import Status, parse_status
+    from .tables.layout import plain_status
 
     waiting = []
     for outcome in followed(report):
         status = getattr(outcome, "status", None)
         if isinstance(status, str):
             try:
-                status = parse_status(status)
+                status = parse_status(plain_status(status))
             except ValueError:
                 status = None
         if not isinstance(status, Status) or not status.is_final:

@@ -23,6 +23,7 @@ from . import columns as C
 from . import models
 from .journal import EMPTY, INTENT, SUBMITTED, UNKNOWN, Snapshot
 from .rules import check_row, derive_name
+from .tables.layout import status_text
 from .sheet import ArticleRow, Problem
 
 LIVE = "live"
@@ -596,8 +597,10 @@ def _follow(
             or (summary.updated_at is not None and seen.updated_at != summary.updated_at)
             or seen.status != str(summary.status)
         )
+        marked = parse_marker(summary.name)
+        shown = status_text(str(summary.status), bool(marked and marked[1]))
         stale_sheet = (
-            r.owned.get(C.STATUS, "") != str(summary.status)
+            r.owned.get(C.STATUS, "") != shown
             or not r.owned.get(C.PROGRESS, "")
             or (summary.status is models.Status.PUBLISHED and not r.owned.get(C.RESULT_URLS, ""))
         )

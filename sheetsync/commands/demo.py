@@ -60,7 +60,9 @@ def _demo_step(kind: str, value: Any) -> None:
             echo("Live run: the same rows for real, against the emulator's fake credits.")
     elif kind == "rehearsal":
         rows, balance = value
-        done = [r for r in rows if r["status"] in ("Published", "Failed")]
+        from ..tables.layout import plain_status
+
+        done = [r for r in rows if plain_status(r["status"]) in ("Published", "Failed")]
         echo(f"Sandbox rehearsal finished: {len(done)} row(s) done, balance still {balance} credits.")
         shown = next((r for r in done if r["result_urls"]), None)
         if shown:

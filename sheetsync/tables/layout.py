@@ -122,6 +122,11 @@ def status_text(status: str, sandbox: bool) -> str:
     return f"{status}{SANDBOX_SUFFIX}" if sandbox and status else status
 
 
+def plain_status(text: str) -> str:
+    """The status word of a status cell: "Published (sandbox)" -> "Published"."""
+    return text.removesuffix(SANDBOX_SUFFIX)
+
+
 @dataclass(frozen=True)
 class Placed:
     """A column of the sheet that has a layout: its 1-based position and header text."""
