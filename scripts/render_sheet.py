@@ -22,10 +22,14 @@ def missing_tools() -> list[str]:
     return [tool for tool in ("soffice", "pdftoppm") if shutil.which(tool) is None]
 
 
-def render(workbook: Path, out: Path, tab: str | None = None, *, dpi: int = 150, rows: int = 0) -> Path:
+def render(
+    workbook: Path, out: Path, tab: str | None = None, *, dpi: int = 150, rows: int = 0,
+    columns: list[str] | None = None,
+) -> Path:
     """Write `out` (PNG): the first page of `tab` (default: the first tab) of `workbook`.
 
-    `rows` > 0 prints only the first `rows` rows, so a long sheet still reads at this size.
+    `rows` > 0 prints only the first `rows` rows, and `columns` (header texts) only those
+    columns, so a wide sheet still reads at this size.
     """
     from openpyxl import load_workbook
 
@@ -45,6 +49,10 @@ def render(workbook: Path, out: Path, tab: str | None = None, *, dpi: int = 150,
         chosen.page_setup.fitToHeight = 0
         chosen.sheet_properties.pageSetUpPr.fitToPage = True
         chosen.print_options.gridLines = True
+        if columns:
+            for cell in chosen[1]:
+                if str(cell.value or "") not in columns:
+                    chosen.column_dimensions[cell.column_letter].hidden = True
         if rows:
             chosen.print_area = f"A1:{chosen.cell(row=1, column=chosen.max_column).column_letter}{rows}"
         wb.save(copy)
@@ -87,8 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tab", default=None)
     parser.add_argument("--dpi", type=int, default=150)
     parser.add_argument("--rows", type=int, default=0, help="print only the first N rows")
+    parser.add_argument("--columns", default="", help="print only these columns (header texts, comma-separated)")
     args = parser.parse_args(argv)
-    print(render(args.workbook, args.out, args.tab, dpi=args.dpi, rows=args.rows))
+    shown = [c.strip() for c in args.columns.split(",") if c.strip()] or None
+    print(render(args.workbook, args.out, args.tab, dpi=args.dpi, rows=args.rows, columns=shown))
     return 0
 
 

@@ -150,6 +150,8 @@ def build(path: Path, rows: list[list[object]]) -> None:
                 layout = BY_NAME[name]
                 horizontal = "center" if layout.center else None
                 cell.alignment = Alignment(wrap_text=layout.wrap, vertical="top", horizontal=horizontal)
+                if layout.boolean:
+                    cell.number_format = '"TRUE";"TRUE";"FALSE"'  # read as TRUE/FALSE everywhere
                 if isinstance(cell.value, dt.date):
                     cell.number_format = "yyyy-mm-dd"
     wb.save(path)

@@ -32,6 +32,7 @@ class ColumnLayout:
     note: str
     owned: bool = False
     center: bool = False
+    boolean: bool = False  # TRUE/FALSE cells: shown as TRUE or FALSE, a checkbox on Google
 
     @property
     def pixels(self) -> int:
@@ -52,7 +53,7 @@ COLUMNS: tuple[ColumnLayout, ...] = (
     ),
     ColumnLayout(C.SCHEDULE_FROM, 14, False, "Optional date (2026-12-01) to publish from. Empty: today."),
     ColumnLayout(C.SCHEDULE_TILL, 14, False, "Optional last date to publish by, within one month from today. Empty: one day after the start."),
-    ColumnLayout(C.READY, 8, False, "Tick (TRUE) when the row may be sent on the next sync. Empty or FALSE: not sent.", center=True),
+    ColumnLayout(C.READY, 8, False, "Tick (TRUE) when the row may be sent on the next sync. Empty or FALSE: not sent.", center=True, boolean=True),
     ColumnLayout(C.ROW_KEY, 14, False, "The row's identity (ss-...)." + _OWNED_NOTE + " Never copy it into another row.", owned=True),
     ColumnLayout(C.TASK_ID, 14, False, "The BacklinkBase task, once sent." + _OWNED_NOTE, owned=True),
     ColumnLayout(C.MODE, 9, False, "live, or sandbox for a free rehearsal." + _OWNED_NOTE, owned=True),

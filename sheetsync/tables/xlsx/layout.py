@@ -66,6 +66,20 @@ class Styles:
         self._append(list_name, fragment.encode(), len(existing) + 1)
         return len(existing)
 
+    def number_format(self, code: str) -> int:
+        """The id of custom number format `code`, added (with a free id) when absent."""
+        root = parse(self.xml)
+        found = root.find(f"{{{self.ns}}}numFmts")
+        ids = []
+        for fmt in found if found is not None else []:
+            if isinstance(fmt.tag, str):
+                if fmt.get("formatCode") == code:
+                    return int(fmt.get("numFmtId", "0"))
+                ids.append(int(fmt.get("numFmtId", "0") or 0))
+        new_id = max(ids + [163]) + 1  # ids below 164 are Excel's built-in formats
+        self.ensure("numFmts", f"<numFmt numFmtId=\"{new_id}\" formatCode={quoteattr(code)}/>")
+        return new_id
+
     def _canonical(self, fragment: str) -> bytes:
         ns = f' xmlns{":" + self.prefix.decode()[:-1] if self.prefix else ""}="{self.ns}"'
         root = parse(f"<{self.prefix.decode()}w{ns}>{fragment}</{self.prefix.decode()}w>".encode())
@@ -120,7 +134,7 @@ def insert_in_order(
 class _Ids:
     header_input: int = 0
     header_owned: int = 0
-    body: dict[tuple[bool, bool], int] = field(default_factory=dict)  # (wrap, center) -> xf
+    body: dict[tuple[bool, bool, bool], int] = field(default_factory=dict)  # (wrap, center, boolean) -> xf
     dxfs: list[int] = field(default_factory=list)
 
 
@@ -144,13 +158,18 @@ def _style_ids(styles: Styles) -> _Ids:
             ids.header_owned = xf
         else:
             ids.header_input = xf
-    for wrap in (False, True):
-        for center in (False, True):
-            align = (' horizontal="center"' if center else "") + ' vertical="top"' + (' wrapText="1"' if wrap else "")
-            ids.body[(wrap, center)] = styles.ensure(
-                "cellXfs",
-                f'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1"><alignment{align}/></xf>',
-            )
+    # A TRUE/FALSE cell reads TRUE or FALSE everywhere (LibreOffice shows a bare boolean as 1 or 0).
+    boolean = styles.number_format('"TRUE";"TRUE";"FALSE"')
+    for layout in L.COLUMNS:
+        key = (layout.wrap, layout.center, layout.boolean)
+        if key in ids.body:
+            continue
+        align = (' horizontal="center"' if layout.center else "") + ' vertical="top"' + (' wrapText="1"' if layout.wrap else "")
+        fmt = f'numFmtId="{boolean}" applyNumberFormat="1"' if layout.boolean else 'numFmtId="0"'
+        ids.body[key] = styles.ensure(
+            "cellXfs",
+            f'<xf {fmt} fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1"><alignment{align}/></xf>',
+        )
     for rule in L.STATUS_RULES:
         ids.dxfs.append(
             styles.ensure(
@@ -213,7 +232,7 @@ def _add_widths(sheet: _Sheet, columns: Sequence[L.Placed], ids: _Ids) -> None:
     for placed in sorted(columns, key=lambda p: p.col):
         if placed.col in covered:
             continue
-        style = ids.body[(placed.layout.wrap, placed.layout.center)]
+        style = ids.body[(placed.layout.wrap, placed.layout.center, placed.layout.boolean)]
         added.append(
             (placed.col, sheet.el(f'<col min="{placed.col}" max="{placed.col}" width="{placed.layout.width + 0.7:.2f}" style="{style}" customWidth="1"/>'))
         )
@@ -423,7 +442,7 @@ def howto_worksheet(namespace: str, styles: Styles) -> bytes:
     from .writer import Splicer
 
     ids = _style_ids(styles)
-    title, body = str(ids.header_input).encode(), ids.body[(True, False)]
+    title, body = str(ids.header_input).encode(), ids.body[(True, False, False)]
     lines = L.howto_lines()
     splicer = Splicer(b"")
     rows = []
