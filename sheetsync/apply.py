@@ -245,6 +245,8 @@ class Context:
     #: Tasks created this run, remembered as queued so the next run needs no `task/show`.
     submitted_seen: list[Seen] = field(default_factory=list)
     queued_seen: list[Seen] = field(default_factory=list)
+    #: This run's claim on the sheet (None: no submissions, or a backend that cannot hold one).
+    lease: Any = None
 
     def outcome(self, action: Action, kind: str | None = None, **kw: Any) -> RowOutcome:
         o = RowOutcome(
@@ -316,6 +318,7 @@ def submit(
     unknown = 0
     stop: str | None = None
     sent = 0
+    posted = 0  # POSTs since the task list was last read
     for i, a in enumerate(submits):
         ctx.progress(ProgressEvent("push", i, len(submits), a.row.row, "submitting"))
         if a.by_position and a.key not in placed:
@@ -325,13 +328,35 @@ def submit(
                 message=f"not sent this run: {why}; run sync again to submit it",
             )  # fmt: skip
             continue
+        if not stop and ctx.lease is not None and not ctx.lease.keep():
+            stop = (
+                "Not sent: this sync lost its claim on the sheet (the 'sheetsync lease' tab) and "
+                "another sync may be sending now; run sync again."
+            )
+        if not stop and posted >= ctx.batch_size:
+            # Right before each further batch, a fresh look at the task list: whatever another
+            # sync managed to send meanwhile is adopted, not sent again.
+            posted = 0
+            try:
+                ctx.remote = ctx.client.tasks()
+            except errors.BadTokenError:
+                raise
+            except errors.ApiError as exc:
+                stop = f"Not sent: the task list could not be checked ({_one_line(exc)}); run sync again later."
         if stop:
             ctx.outcome(a, "not-sent", attention=True, message=stop)
             ctx.writer.stage(a.row, a.key, False, {C.NOTES: stop})
             continue
+        there = _listed(ctx.remote, marker(a.key, mode == SANDBOX))
+        if there is not None:
+            _adopt_one(ctx, a, there)
+            ctx.outcome(a, "adopt", task_id=there.id, status=str(there.status),
+                        message=f"found task {there.id} on BacklinkBase (another sync sent it); writing its id")
+            continue
         entry = Entry(a.key, mode, "intent", "", a.task.name, fingerprint(a.row))
         ctx.journal.record_intent(ctx.sheet, entry)
         ctx.checkpoint("before-post")
+        posted += 1
         try:
             task_id = ctx.client.create_task(a.task)
         except errors.SubmissionOutcomeUnknownError as exc:
@@ -424,6 +449,12 @@ def _submitted(ctx: Context, a: Submit, task_id: str, *, sent_now: bool) -> None
     )
 
 
+def _listed(remote: Sequence[models.TaskSummary], wanted: str) -> models.TaskSummary | None:
+    """The oldest task in `remote` whose name ends with marker `wanted`."""
+    matches = [t for t in remote if (p := parse_marker(t.name)) and marker(*p) == wanted]
+    return min(matches, key=created_order) if matches else None
+
+
 def _look_up(ctx: Context, wanted: str) -> models.TaskSummary | None:
     """Re-read the task list once after a lost answer and find the task by its marker."""
     assert ctx.client is not None
@@ -433,8 +464,7 @@ def _look_up(ctx: Context, wanted: str) -> models.TaskSummary | None:
         raise
     except errors.ApiError:
         return None
-    matches = [t for t in ctx.remote if (p := parse_marker(t.name)) and marker(*p) == wanted]
-    return min(matches, key=created_order) if matches else None
+    return _listed(ctx.remote, wanted)
 
 
 def refresh(ctx: Context, plan: Plan) -> None:

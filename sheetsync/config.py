@@ -33,6 +33,7 @@ class Settings:
     worksheet: str | None = None
     credentials: str | None = None
     state_dir: str | None = None
+    machine: str | None = None
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -104,6 +105,7 @@ _SPEC: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "worksheet": ("SHEETSYNC_WORKSHEET", _text, "a tab name"),
     "credentials": ("SHEETSYNC_CREDENTIALS", _text, "a path to a service account JSON file"),
     "state_dir": ("SHEETSYNC_STATE_DIR", _text, "a folder for the submission journal and locks"),
+    "machine": ("SHEETSYNC_MACHINE", _text, "a name for this machine in the sheet lease, e.g. its host name"),
 }
 # A token in a file next to the sheet tends to end up in git or a shared drive.
 _FILE_KEYS = tuple(name for name in _SPEC if name != "api_token")

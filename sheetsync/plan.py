@@ -320,6 +320,8 @@ class Plan:
     #: Some row would be submitted but the catalogue/credits were not given yet.
     needs_catalogue: bool = False
     notes: tuple[str, ...] = ()
+    #: Submissions per batch: before each batch after the first the task list is read again.
+    batch_size: int = 20
 
     def of(self, kind: type[Action]) -> list[Any]:
         """The actions of one kind, in sheet order."""
@@ -342,10 +344,16 @@ class Plan:
 
     @property
     def expected_requests(self) -> int:
-        """BacklinkBase requests a sync would make: list, catalogue, credits, posts, details."""
+        """BacklinkBase requests a sync would make: list, catalogue, credits, posts, details.
+
+        Submitting adds a second look at the task list once the sheet lease is held, and one
+        more before each further batch.
+        """
         base = 1
         if self.submits or self.needs_catalogue:
             base += 1 if self.mode == SANDBOX else 2
+        if self.submits:
+            base += 1 + (len(self.submits) - 1) // max(1, self.batch_size)
         return base + len(self.submits) + self.fetches
 
     def counts(self) -> dict[str, int]:
@@ -392,6 +400,7 @@ def build(
     push: bool = True,
     pull: bool = True,
     make_key: Callable[[], str] = new_key,
+    batch_size: int = 20,
 ) -> Plan:
     """Decide every row's action, in sheet order. Pure, given `make_key`.
 
@@ -533,6 +542,7 @@ def build(
         max_credits=max_credits,
         needs_catalogue=needs_catalogue,
         notes=tuple(notes),
+        batch_size=batch_size,
     )
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,10 @@ from . import errors, models
 from .apply import ProgressEvent, RowOutcome, SheetWriter, TaskClient
 from .hooks import PulledTask, PullExtras, PullStep
 from .journal import EMPTY, Journal, default_folder
+from .lease import Claim, LeasePolicy, SheetLease
 from .lock import SheetLock
 from .own_tabs import check_tabs
-from .plan import New, NotReady, Plan, Refresh, Reject, build, problems_text
+from .plan import Hold, New, NotReady, Plan, Refresh, Reject, Submit, build, problems_text
 from .sheet import check_ownership, map_header, read_rows
 from .tables.base import Tab, Table
 
@@ -42,6 +44,10 @@ class Options:
     write: bool = True
     batch_size: int = 20
     lock_folder: Path | None = None
+    #: The sheet lease's timing; and this machine's name in it and in the host lock (default:
+    #: the host name). Two names on one host are, to sheetsync, two machines.
+    lease: LeasePolicy = LeasePolicy()
+    machine: str | None = None
 
 
 @dataclass
@@ -95,8 +101,11 @@ def run(
     checkpoint: Callable[[str], None] | None = None,
     clock: Callable[[], dt.datetime] | None = None,
     after_pull: PullStep | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> Report:
     """Run one mode against one sheet. Raises `errors.*` for whole-run failures.
+
+    `sleep` is how the run waits (for the sheet lease to settle); `clock` what time it is.
 
     `after_pull` (pull and sync only) runs after the statuses are refreshed; what it adds is
     written in the same write-back (see `hooks`).
@@ -121,14 +130,15 @@ def run(
         # A sync that cannot write its task ids must not send anything: refuse now.
         table.check_writable()
         folder = options.lock_folder or default_folder() / "locks"
-        lock = SheetLock(folder, table.identity, table.display_name)
+        lock = SheetLock(folder, table.identity, table.display_name, machine=options.machine)
         lock.acquire()
     try:
         if mode == "validate":
             return _validate(table, client, options, now, checkpoint or _nothing)
         assert journal is not None and client is not None
         return _sync(
-            table, client, options, mode, journal, confirm, progress, checkpoint, now, after_pull
+            table, client, options, mode, journal, confirm, progress, checkpoint, now, after_pull,
+            sleep or time.sleep,
         )
     finally:
         if lock is not None:
@@ -200,35 +210,16 @@ def _sync(
     checkpoint: Callable[[str], None] | None,
     now: Callable[[], dt.datetime],
     after_pull: PullStep | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Report:
     before = _requests(client)
     checkpoint = checkpoint or _nothing
     push = mode in ("sync", "push", "plan")
     pull = mode in ("sync", "pull", "plan")
-    grid = table.read()
-    hm = map_header(grid.header)
-    check_ownership(grid, hm)
-    snapshot = journal.snapshot(table.identity)
-    # `plan` always looks: it is where a person learns, before spending, what a sync would do.
-    check_tabs(table, grid, placements_known=mode != "plan" and "placements_tab" in snapshot.state)
-    rows = read_rows(grid, hm)
-    remote = client.tasks()
-    today = now().date()
-
-    def plan_with(catalogue: models.Catalogue | None, balance: int | None) -> Plan:
-        return build(
-            rows, remote=remote, catalogue=catalogue, balance=balance, today=today,
-            sandbox=options.sandbox, max_credits=options.max_credits, journal=snapshot,
-            push=push, pull=pull,
-        )  # fmt: skip
-
-    plan = plan_with(None, None)
-    catalogue: models.Catalogue | None = None
-    if plan.needs_catalogue:
-        catalogue = client.sites()
-        balance = None if options.sandbox or not push else client.credits()
-        plan = plan_with(catalogue, balance)
+    look = _Look(table, client, options, mode, journal, now, push, pull)
+    look.run()
     if mode == "plan":
+        plan = look.plan
         outcomes = [
             RowOutcome(a.row.row, a.key, a.kind, a.row.task_id, a.row.owned.get(C.STATUS, ""),
                        a.message, attention=a.attention)
@@ -240,8 +231,28 @@ def _sync(
             rows=outcomes,
             plan=plan,
             api_requests=_requests(client) - before,
-            notes=list(grid.notes) + list(plan.notes),
+            notes=list(look.grid.notes) + list(plan.notes),
         )
+    lease: SheetLease | None = None
+    if push and look.plan.submits:
+        lease = SheetLease(table, options.lease, clock=now, machine=options.machine, sleep=sleep)
+        try:
+            holder = lease.acquire()
+        except NotImplementedError:
+            lease, holder = None, None  # a backend that cannot hold the lease: the host lock only
+        if lease is not None and holder is None:
+            # Ours now: what another sync sent before, it wrote to the sheet or the task list
+            # shows, so decide again from both as they are now.
+            try:
+                look.run()
+            except BaseException:
+                lease.release()
+                raise
+        elif holder is not None:
+            lease = None
+            look.plan = _yield_to(look.plan, holder)
+    grid, hm, snapshot, plan, catalogue = look.grid, look.hm, look.snapshot, look.plan, look.catalogue
+    remote = look.remote
 
     writer = SheetWriter(table, hm, enabled=True, checkpoint=checkpoint, now=now)
     ctx = A.Context(
@@ -256,13 +267,18 @@ def _sync(
         progress=progress or _nothing,
         batch_size=max(1, options.batch_size),
         remote=list(remote),
+        lease=lease,
     )
     A.record_plan(ctx, plan)
     checkpoint("planned")
     try:
         A.adopt(ctx, plan)
         if push:
-            A.submit(ctx, plan, confirm)
+            try:
+                A.submit(ctx, plan, confirm)
+            finally:
+                if lease is not None:
+                    lease.release()
         if pull:
             A.refresh(ctx, plan)
     except BaseException:
@@ -305,6 +321,61 @@ def _sync(
         notes=notes,
         extras=dict(extras.report),
     )
+
+
+class _Look:
+    """Read the sheet and the task list and decide; done again once the sheet lease is ours."""
+
+    def __init__(self, table: Table, client: TaskClient, options: Options, mode: str,
+                 journal: Journal, now: Callable[[], dt.datetime], push: bool, pull: bool):
+        self.table, self.client, self.options, self.mode = table, client, options, mode
+        self.journal, self.now, self.push, self.pull = journal, now, push, pull
+        self.catalogue: models.Catalogue | None = None
+        self.balance: int | None = None
+        self.priced = False
+
+    def run(self) -> None:
+        table, options = self.table, self.options
+        self.grid = grid = table.read()
+        self.hm = hm = map_header(grid.header)
+        check_ownership(grid, hm)
+        self.snapshot = snapshot = self.journal.snapshot(table.identity)
+        # `plan` always looks: it is where a person learns, before spending, what a sync would do.
+        known = self.mode != "plan" and "placements_tab" in snapshot.state
+        check_tabs(table, grid, placements_known=known)
+        rows = read_rows(grid, hm)
+        self.remote = remote = self.client.tasks()
+        today = self.now().date()
+
+        def plan_with(catalogue: models.Catalogue | None, balance: int | None) -> Plan:
+            return build(
+                rows, remote=remote, catalogue=catalogue, balance=balance, today=today,
+                sandbox=options.sandbox, max_credits=options.max_credits, journal=snapshot,
+                push=self.push, pull=self.pull, batch_size=max(1, options.batch_size),
+            )  # fmt: skip
+
+        self.plan = plan_with(None, None)
+        if self.plan.needs_catalogue and not self.priced:
+            self.catalogue = self.client.sites()
+            self.balance = None if options.sandbox or not self.push else self.client.credits()
+            self.priced = True
+        if self.plan.needs_catalogue:
+            # A second look (under the lease) reuses the first one's catalogue and balance: a
+            # balance another sync lowered meanwhile is refused by BacklinkBase (409), not overspent.
+            self.plan = plan_with(self.catalogue, self.balance)
+
+
+def _yield_to(plan: Plan, holder: Claim) -> Plan:
+    """The plan with every submission held: another sync holds the sheet lease."""
+    reason = f"Not sent this run: {holder.describe()}, sending rows of this sheet; run sync again after that."
+    actions = tuple(
+        # A row without its key keeps it so: the holder may be giving it one right now.
+        Hold(a.row, "" if a.by_position else a.key, reason, by_position=a.by_position)
+        if isinstance(a, Submit) else a
+        for a in plan.actions
+    )
+    note = f"Nothing was sent: {holder.describe()}."
+    return replace(plan, actions=actions, notes=(*plan.notes, note))
 
 
 def _pulled(ctx: A.Context, plan: Plan, options: Options) -> list[PulledTask]:

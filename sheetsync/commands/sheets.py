@@ -135,6 +135,7 @@ def _run(
         write=write,
         batch_size=settings.batch_size,
         lock_folder=Path(settings.state_dir).expanduser() if settings.state_dir else None,
+        machine=settings.machine,
     )
     journal = _journal(settings)
     show_progress = mode in ("sync", "push", "pull") and not run_state().as_json and current_runtime().stderr_is_terminal()

@@ -251,6 +251,10 @@ class Table(abc.ABC):
     identity: str
     #: What to call the sheet in messages.
     display_name: str
+    #: Whether a write refuses when someone else wrote since this table last read (the .xlsx
+    #: backend compares the file's bytes before replacing it); the sheet lease then need not
+    #: wait long for a rival's claim to show.
+    checked_writes: bool = False
 
     @abc.abstractmethod
     def read(self) -> Grid:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,9 @@ def harness(served, tmp_path: Path, request) -> Harness:
         "BACKLINKBASE_API_URL": base_url,
         "SHEETSYNC_RATE_LIMIT": "0",
         "SHEETSYNC_STATE_DIR": str(tmp_path / "state"),
+        # The fake Sheets API hands out the same ids in every test process; a machine name of
+        # its own keeps this test's host lock apart from a test running elsewhere at once.
+        "SHEETSYNC_MACHINE": f"test-{uuid.uuid4().hex[:12]}",
     }
     return Harness(emulator, clock, base_url, tmp_path, env, token=token)
 

@@ -1,6 +1,6 @@
 """Run one sync of an .xlsx sheet and SIGKILL this very process at a chosen step.
 
-    python -m tests.sync.crash_runner SHEET BASE_URL JOURNAL LOCKS NOW STEP OCCURRENCE
+    python -m tests.sync.crash_runner SHEET BASE_URL JOURNAL LOCKS NOW STEP OCCURRENCE MACHINE
 
 STEP is a checkpoint name the sync passes (before-post, after-post, after-journal,
 before-sheet-write, ...) or "in-sheet-write": between the write's re-read and its cells being
@@ -24,7 +24,7 @@ from .helpers import TOKEN
 
 
 def main(argv: list[str]) -> int:
-    sheet, base_url, journal_path, locks, now, step, occurrence = argv
+    sheet, base_url, journal_path, locks, now, step, occurrence, machine = argv
     when = dt.datetime.fromisoformat(now)
     remaining = {step: int(occurrence)}
 
@@ -43,7 +43,7 @@ def main(argv: list[str]) -> int:
     client = Client(TOKEN, base_url, rate_limit=0, timeout=(2.0, 5.0), max_retries=1)
     with Journal(journal_path) as journal:
         report = run(
-            table, client, Options(batch_size=7, lock_folder=Path(locks)), mode="push",
+            table, client, Options(batch_size=7, lock_folder=Path(locks), machine=machine), mode="push",
             journal=journal, checkpoint=checkpoint, clock=lambda: when,
         )  # fmt: skip
     print(report.exit_code)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import uuid
 from pathlib import Path
 from typing import Any
 
 from sheetsync.client import Client
 from sheetsync.emulator import Emulator, FakeClock
 from sheetsync.journal import Journal
+from sheetsync.lease import LeasePolicy
 from sheetsync.workflow import Options, Report, run
 
 TOKEN = "sync-test-token-7f3a9c"
@@ -52,6 +54,7 @@ class World:
         self.server = self._server.__enter__()
         self.journal_path = tmp_path / "journal.sqlite3"
         self.journals: list[Journal] = []
+        self.machine = f"test-{uuid.uuid4().hex[:12]}"
 
     def close(self) -> None:
         for j in self.journals:
@@ -72,9 +75,10 @@ class World:
         return self.clock.now()
 
     def run(self, table, mode: str = "sync", *, client=None, journal=None, **kw: Any) -> Report:
-        options = kw.pop("options", None) or Options(
-            lock_folder=self.tmp_path / "locks", **kw.pop("opts", {})
-        )
+        # The fake Sheets API gives every test process the same spreadsheet ids: a machine name
+        # per world keeps the host lock of this test apart from one running elsewhere at once.
+        opts = {"lease": LeasePolicy(settle=0.0), "machine": self.machine, **kw.pop("opts", {})}
+        options = kw.pop("options", None) or Options(lock_folder=self.tmp_path / "locks", **opts)
         return run(
             table,
             client if client is not None else self.client(),

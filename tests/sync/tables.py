@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sheetsync.tables.base import CellWrite, Columns, Grid, Tab, Table
+from sheetsync.tables.base import CellWrite, Columns, Grid, Tab, Table, WriteBack, WriteResult
 
 
 class EditedTable(Table):
-    """Delegates to a real backend; runs `edits[n]` just before the n-th write's re-read."""
+    """Delegates to a real backend; runs `edits[n]` just before the n-th row write-back."""
 
     def __init__(self, inner: Table, edits: dict[int, Callable[[], None]]):
         self.inner = inner
@@ -26,11 +26,16 @@ class EditedTable(Table):
     def tab_header(self, title: str):
         return self.inner.tab_header(title)
 
+    def write(self, writeback: WriteBack) -> WriteResult:
+        # Counted per write-back of rows (the sheet lease's tab writes are not the sync's).
+        if writeback.rows:
+            self.rereads += 1
+            edit = self.edits.pop(self.rereads, None)
+            if edit:
+                edit()
+        return self.inner.write(writeback)
+
     def _reread(self, key_column: str, anchor_column: str) -> Columns:
-        self.rereads += 1
-        edit = self.edits.pop(self.rereads, None)
-        if edit:
-            edit()
         return self.inner._reread(key_column, anchor_column)
 
     def _write_cells(self, cells: Sequence[CellWrite], tab: Tab | None) -> list[str]:

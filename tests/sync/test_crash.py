@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sheetsync.lease import LeasePolicy
 from sheetsync.workflow import Options
 
 from .helpers import TOKEN, World, assert_exactly_once, backend_handle, column, sheet
@@ -24,7 +25,7 @@ CRASHES = [
     ("after-post", 12),  # task created, journal not updated
     ("after-journal", 20),  # journal has the id, the sheet does not
     ("before-sheet-write", 3),  # a batch of ids about to be written
-    ("in-sheet-write", 2),  # between the write's re-read and its cells being saved
+    ("in-sheet-write", 3),  # between the write's re-read and its cells being saved (the 1st: the lease)
 ]
 # (tasks created, task ids already in the sheet) when the process dies: ids reach the sheet
 # in batches of 7 during the push (the first sheet write only assigns row keys).
@@ -48,7 +49,7 @@ class Crashed:
         args = [
             sys.executable, "-m", "tests.sync.crash_runner", str(self.backend.path),
             w.server.base_url, str(w.journal_path), str(tmp / "locks"), w.now().isoformat(),
-            step, str(occurrence),
+            step, str(occurrence), w.machine,
         ]  # fmt: skip
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         self.process = subprocess.Popen(
@@ -107,7 +108,8 @@ def test_a_google_sheet_sync_dying_at_each_step_then_rerun(world, tmp_path, step
     with pytest.raises(Killed):
         world.run(
             table, "push", checkpoint=table.checkpoint,
-            options=Options(batch_size=7, lock_folder=tmp_path / "locks"),
+            options=Options(batch_size=7, lock_folder=tmp_path / "locks", machine=world.machine,
+                            lease=LeasePolicy(settle=0.0)),
         )  # fmt: skip
     before = backend.values()
     ids_before = sum(1 for i in column(before, "task_id") if i) if "task_id" in before[0] else 0

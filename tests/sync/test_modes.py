@@ -96,7 +96,7 @@ def test_plan_writes_and_spends_nothing_and_matches_what_sync_then_does(world, b
     plan = report.plan
     assert plan.cost == 6 and plan.balance == 1000
     assert plan.counts() == {"submit": 3, "not-ready": 1}
-    assert report.to_dict()["plan"]["expected_requests"] == plan.expected_requests == 1 + 2 + 3
+    assert report.to_dict()["plan"]["expected_requests"] == plan.expected_requests == 1 + 2 + 3 + 1
     synced = world.run(backend.open(), "sync")
     assert synced.api_requests == plan.expected_requests
     assert [r.action for r in synced.rows] == ["submitted"] * 3 + ["not-ready"]
@@ -105,7 +105,7 @@ def test_plan_writes_and_spends_nothing_and_matches_what_sync_then_does(world, b
 def test_two_syncs_of_one_sheet_cannot_overlap(world, backend, tmp_path):
     backend.seed(sheet(1))
     table = backend.open()
-    with SheetLock(tmp_path / "locks", table.identity, table.display_name):
+    with SheetLock(tmp_path / "locks", table.identity, table.display_name, machine=world.machine):
         with pytest.raises(errors.SheetBusyError) as caught:
             world.run(table)
     message = str(caught.value)

@@ -64,7 +64,7 @@ def test_new_ready_valid_rows_are_submitted_in_sheet_order_with_a_marker():
     assert first.by_position and first.key.startswith("ss-")
     assert first.task.name.split()[-1] == first.key
     assert (first.cost, second.cost, plan.cost) == (2, 1, 3)
-    assert plan.expected_requests == 1 + 2 + 2  # tasks list, sites + credits, two posts
+    assert plan.expected_requests == 1 + 2 + 2 + 1  # tasks list, sites + credits, two posts, the list again under the lease
 
 
 def test_without_catalogue_the_plan_asks_for_it_only_when_something_would_be_sent():
@@ -104,7 +104,7 @@ def test_sandbox_costs_nothing_and_carries_a_sandbox_marker():
     assert plan.cost == 0 and plan.mode == "sandbox"
     assert plan.submits[0].task.sandbox
     assert plan.submits[0].task.name.endswith(".sandbox")
-    assert plan.expected_requests == 1 + 1 + 2  # no credits call in sandbox
+    assert plan.expected_requests == 1 + 1 + 2 + 1  # no credits call in sandbox
 
 
 def test_a_keyed_row_without_task_id_adopts_its_task_instead_of_resubmitting():

@@ -1,8 +1,8 @@
 """Real Excel files: an articles tab added at package level, synced, then compared part by part.
 
-Every part outside the articles tab and the Placements tab must come back byte for byte; the
-workbook's sheet list, its relationships and the content types may only gain the Placements
-tab; the articles part may differ only in the cells of sheetsync's columns and in the refs
+Every part outside the articles tab and sheetsync's tabs (Placements, the sheet lease) must come
+back byte for byte; the workbook's sheet list, its relationships and the content types may only
+gain those tabs; the articles part may differ only in the cells of sheetsync's columns and in the refs
 those columns need. Where LibreOffice is installed, it must still open every result.
 """
 
@@ -145,23 +145,25 @@ def test_a_synced_excel_workbook_keeps_every_part_but_sheetsyncs_cells(synced, n
     assert all(r[header.index("task_id")] and r[header.index("row_key")] for r in rows), rows
     after = members(result)
     assert set(before) <= set(after)
+    # sheetsync's two tabs: Placements and the sheet lease (who is submitting).
     new_parts = set(after) - set(before)
-    assert len(new_parts) == 1 and next(iter(new_parts)).startswith("xl/worksheets/")
-    placements = next(iter(new_parts))
+    assert len(new_parts) == 2 and all(p.startswith("xl/worksheets/") for p in new_parts)
     changed = {part for part in before if before[part] != after[part]}
-    # Only the tab list and its plumbing gain the Placements tab, and the styles gain the
+    # Only the tab list and its plumbing gain sheetsync's tabs, and the styles gain the
     # layout of sheetsync's new columns (appended: every existing style keeps its index).
     assert changed <= {ARTICLES_PART, "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", STYLES}
     if STYLES in changed:
         assert_only_appended(before[STYLES], after[STYLES])
-    sheet = re.compile(rb'<(?:\w+:)?sheet name="Placements" sheetId="\d+" \w+:id="rId\d+"/>')
-    assert len(sheet.findall(after["xl/workbook.xml"])) == 1
+    sheet = re.compile(rb'<(?:\w+:)?sheet name="(?:Placements|sheetsync lease)" sheetId="\d+" \w+:id="rId\d+"/>')
+    assert len(sheet.findall(after["xl/workbook.xml"])) == 2
     assert sheet.sub(b"", after["xl/workbook.xml"]) == before["xl/workbook.xml"]
     rel = re.compile(rb'<Relationship Id="rId\d+" Type="[^"]*/worksheet" Target="worksheets/[^"]+"/>')
     assert rel.sub(b"", after["xl/_rels/workbook.xml.rels"]) == rel.sub(b"", before["xl/_rels/workbook.xml.rels"])
-    assert f'PartName="/{placements}"'.encode() in after["[Content_Types].xml"]
-    override = re.compile(rb'<Override PartName="/' + re.escape(placements.encode()) + rb'" ContentType="[^"]+"/>')
-    assert override.sub(b"", after["[Content_Types].xml"]) == before["[Content_Types].xml"]
+    types = after["[Content_Types].xml"]
+    for part in new_parts:
+        assert f'PartName="/{part}"'.encode() in types
+        types = re.sub(rb'<Override PartName="/' + re.escape(part.encode()) + rb'" ContentType="[^"]+"/>', b"", types)
+    assert types == before["[Content_Types].xml"]
     # The articles tab: the person's cells are exactly as they were.
     old, new = cells(before[ARTICLES_PART]), cells(after[ARTICLES_PART])
     for ref, xml in old.items():

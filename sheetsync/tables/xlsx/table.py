@@ -46,6 +46,8 @@ class _State:
 class XlsxTable(Table):
     """One worksheet of an .xlsx or .xlsm file."""
 
+    checked_writes = True  # the save refuses when the file changed on disk since it was read
+
     def __init__(self, path: str | os.PathLike[str], worksheet: str | None = None, *, force: bool = False):
         self.path = Path(path).expanduser()
         self.worksheet = worksheet
