@@ -241,10 +241,11 @@ def _sync(
         except NotImplementedError:
             lease, holder = None, None  # a backend that cannot hold the lease: the host lock only
         if lease is not None and holder is None:
-            # Ours now: what another sync sent before, it wrote to the sheet or the task list
-            # shows, so decide again from both as they are now.
+            # Ours now. What another sync sent before is in the task list: decide again from it.
+            # The sheet need not be read again: a row it gave a key is found by that key, and a
+            # key this run would give a row that has one now is refused by the write.
             try:
-                look.run()
+                look.run(again=True)
             except BaseException:
                 lease.release()
                 raise
@@ -334,16 +335,21 @@ class _Look:
         self.balance: int | None = None
         self.priced = False
 
-    def run(self) -> None:
+    def run(self, *, again: bool = False) -> None:
+        """Read and decide; `again`: only the task list and the journal are read anew."""
         table, options = self.table, self.options
-        self.grid = grid = table.read()
-        self.hm = hm = map_header(grid.header)
-        check_ownership(grid, hm)
-        self.snapshot = snapshot = self.journal.snapshot(table.identity)
-        # `plan` always looks: it is where a person learns, before spending, what a sync would do.
-        known = self.mode != "plan" and "placements_tab" in snapshot.state
-        check_tabs(table, grid, placements_known=known)
-        rows = read_rows(grid, hm)
+        if not again:
+            self.grid = grid = table.read()
+            self.hm = hm = map_header(grid.header)
+            check_ownership(grid, hm)
+            self.snapshot = self.journal.snapshot(table.identity)
+            # `plan` always looks: it is where a person learns, before spending, what a sync would do.
+            known = self.mode != "plan" and "placements_tab" in self.snapshot.state
+            check_tabs(table, grid, placements_known=known)
+            self.rows = read_rows(grid, hm)
+        else:
+            self.snapshot = self.journal.snapshot(table.identity)
+        rows, snapshot = self.rows, self.snapshot
         self.remote = remote = self.client.tasks()
         today = self.now().date()
 
