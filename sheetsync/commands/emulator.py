@@ -25,10 +25,14 @@ import click
               help="Requests per minute per token (0: unlimited).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed for task ids, schedules and outcomes.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not log each request on stderr.")
+@click.option("--page-latency", type=click.FloatRange(min=0), default=0.0, metavar="MS",
+              help="Milliseconds each result page and robots.txt waits before answering.")
+@click.option("--site-hosts", is_flag=True,
+              help="Serve each site's pages on its own host name, <domain>.localhost.")
 @click.pass_context
 def emulator_command(
     ctx: click.Context, host: str, port: int, db: str, token: str, credit_count: int, top_up: int,
-    speed: float, rate_limit: int, seed: int, quiet: bool,
+    speed: float, rate_limit: int, seed: int, quiet: bool, page_latency: float, site_hosts: bool,
 ) -> None:
     """Serve a local BacklinkBase emulator until Ctrl-C.
 
@@ -43,7 +47,8 @@ def emulator_command(
     given = ctx.get_parameter_source("credit_count") is click.core.ParameterSource.COMMANDLINE
     options = StandaloneOptions(
         host, port, db, token, credit_count, speed, rate_limit, seed,
-        top_up=top_up, credits_given=given, quiet=quiet,
+        top_up=top_up, credits_given=given, quiet=quiet, page_latency=page_latency / 1000,
+        site_hosts=site_hosts,
     )
 
     def ready(server: Any, emu: Any, existed: bool) -> None:

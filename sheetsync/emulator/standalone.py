@@ -31,6 +31,8 @@ class StandaloneOptions:
     top_up: int = 0  # credits added to the account, new or saved
     credits_given: bool = False  # --credits was on the command line (not the default)
     quiet: bool = False  # no request log on stderr
+    page_latency: float = 0.0  # seconds before each result page answers
+    site_hosts: bool = False  # result pages on <domain>.localhost
 
 
 def account_line(options: StandaloneOptions, existed: bool, balance: int) -> str:
@@ -70,6 +72,8 @@ def build(options: StandaloneOptions) -> Emulator:
         seed=options.seed,
         resume_time=options.db != ":memory:",
     )
+    emulator.pages.latency = options.page_latency
+    emulator.pages.hosts = options.site_hosts
     emulator.ensure_account(options.token, options.credits)
     if options.top_up:
         emulator.top_up(options.token, options.top_up)

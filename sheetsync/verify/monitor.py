@@ -34,7 +34,7 @@ from .urls import origin
 Key = tuple[str, int]
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """One placement's check in this run, for the report."""
 

@@ -56,7 +56,7 @@ class Schedule:
         return last + periods * step
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LinkState:
     """Everything remembered about one placement's link between runs."""
 

@@ -183,3 +183,21 @@ def test_pages_can_be_served_on_one_host_name_per_site(tmp_path):
         assert "User-agent: Googlebot" in page.text
     finally:
         world.close()
+
+
+def test_the_standalone_emulator_takes_page_latency_and_site_hosts():
+    import time
+
+    import requests
+
+    from sheetsync.emulator.standalone import StandaloneOptions, build
+
+    emu = build(StandaloneOptions(port=0, page_latency=0.2, site_hosts=True))
+    assert emu.pages.latency == 0.2 and emu.pages.hosts
+    with emu.serve(port=0) as server:
+        started = time.monotonic()
+        assert requests.get(server.root_url + "robots.txt", timeout=5).status_code == 200
+        assert time.monotonic() - started >= 0.2
+        started = time.monotonic()
+        requests.get(server.base_url + "health-check", timeout=5)
+        assert time.monotonic() - started < 0.2  # the API itself answers at once
