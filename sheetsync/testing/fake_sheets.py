@@ -926,9 +926,11 @@ class FakeSheets:
     # -- setup
     def create_spreadsheet(self, title: str = "Untitled spreadsheet", sheets: Iterable[str] = ("Sheet1",),
                            *, spreadsheet_id: str | None = None, rows: int = 1000, cols: int = 26) -> str:
-        sid = spreadsheet_id or "".join(
+        # Google's keys start with "1"; one starting with "-" would read as an option on a
+        # command line (`sheetsync sync -Yab...`), and ids now differ on every run.
+        sid = spreadsheet_id or "1" + "".join(
             self._random.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-            for _ in range(44)
+            for _ in range(43)
         )
         book = Spreadsheet(sid, title)
         for i, name in enumerate(sheets):
