@@ -33,6 +33,20 @@ def test_private_and_link_local_addresses_are_refused_before_any_connection(site
     assert cell(extras) == "Live"
 
 
+def test_a_host_name_that_resolves_to_a_private_address_is_refused_at_connection_time():
+    from sheetsync.verify import History, Policy, Verifier
+
+    from .helpers import NOW, pulled
+
+    v = Verifier(History(":memory:"), Policy(pause=0.0, private="loopback"),
+                 overrides={"intranet.example": "10.0.0.5", "metadata.example": "169.254.169.254"})
+    extras = v([pulled("http://intranet.example/wiki", "http://metadata.example/latest")], NOW)
+    assert cell(extras) == cell(extras, 373) == "Not checked"
+    assert "private address 10.0.0.5" in cell(extras, name="check_note")
+    assert "link-local address 169.254.169.254" in cell(extras, 373, "check_note")
+    assert set(extras.attention) == {"ss-test0001"}  # a URL that cannot be checked needs a person
+
+
 def test_private_addresses_are_allowed_only_for_a_loopback_api_or_on_request():
     assert private_addresses("https://backlinkbase.com/api/v1/", False) == "none"
     assert private_addresses("http://127.0.0.1:8787/api/v1/", False) == "loopback"
