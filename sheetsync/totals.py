@@ -70,6 +70,8 @@ def combine(reports: Sequence[Report]) -> Report:
         spent=sum(r.spent for r in reports),
         api_requests=sum(r.api_requests for r in reports),
         notes=notes,
+        # A post-pull step's section (the link checks) is the latest run's, like each row.
+        extras=dict(reports[-1].extras),
     )
 
 

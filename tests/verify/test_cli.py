@@ -88,3 +88,13 @@ def _column(path, name: str) -> list[str]:
         return []
     i = header.index(name)
     return ["" if r[i] is None else str(r[i]) for r in rows[1:]]
+
+
+def test_watch_reports_the_link_checks_of_its_latest_cycle():
+    from sheetsync.totals import combine
+    from sheetsync.workflow import Report
+
+    def run(checked: int, left: int) -> Report:
+        return Report(mode="pull", sheet="s", rows=[], extras={"verify": {"checked": checked, "left_for_next_run": left}})
+
+    assert combine([run(3, 2), run(2, 0)]).extras == {"verify": {"checked": 2, "left_for_next_run": 0}}
