@@ -1,6 +1,7 @@
 """Cost of one read + write-back per backend, next to the bare library doing the same work.
 
-Run: .venv/bin/python benchmarks/tables.py [--sizes 100,1000,10000] [--repeat 3]
+Run: .venv/bin/python benchmarks/tables.py [--sizes 100,1000,10000] [--repeat 3] [--backends xlsx,gsheets]
+     [--wire-sizes 1000,10000]
 
 For .xlsx the baseline is a bare `openpyxl.load_workbook` + `save` of the same file: the least
 any backend built on openpyxl can do. The sync itself writes every row's owned columns
@@ -177,9 +178,11 @@ def bench_xlsx(sizes: list[int], repeat: int, folder: Path) -> list[Row]:
 # gspread doing the same job the usual way: open_by_key + worksheet + get_all_values + one RAW
 # update of the owned columns. What counts here is the number of Sheets API requests per read +
 # write-back cycle, against Google's quota of 60 reads and 60 writes a minute per user: the goal
-# is a constant, at most 3. Time is secondary: one spreadsheets.get with typed cells (needed to
-# tell dates from numbers, and to get the tab's id in the same request) is a larger answer than
-# the formatted values plain gspread reads.
+# is a constant, whatever the rows (4: the read, the re-read before the write, the write, and the
+# check after it that puts right what a person's sort or insert moved meanwhile). Time is
+# secondary: the typed cells of a getByDataFilter (needed to tell dates from numbers, and to get
+# the tab's id in the same request) are a larger answer than the formatted values plain gspread
+# reads.
 
 
 def gsheets_store(rows: int, synced_before: bool) -> tuple[FakeSheets, str, dict]:
@@ -239,6 +242,92 @@ def bench_gsheets(sizes: list[int], repeat: int, folder: Path) -> list[Row]:
 BENCHMARKS: list[Callable[[list[int], int, Path], list[Row]]] = [bench_xlsx, bench_gsheets]
 
 
+# --- Google Sheets: bytes on the wire ------------------------------------------------------
+# What a read and a whole cycle transfer, counted by the fake as it sends them: gzip-compressed
+# when the client's User-Agent contains "gzip", as Google does. The articles tab sits beside 3
+# other tabs of 10,000 cells each (a person's archive, budget, contacts). The yardstick is the
+# articles tab's own cells compressed: Google's most compact answer for them, a values.get of
+# that tab alone, gzipped. "before" replays the previous backend's requests: one
+# spreadsheets.get of every tab with typed cells, uncompressed, then a values.batchGet re-read.
+
+OTHER_TABS = ("Archive", "Budget", "Contacts")
+_BEFORE_FIELDS = (
+    "sheets(properties(sheetId,title,index,gridProperties(rowCount,columnCount)),merges,"
+    "data(startRow,startColumn,rowData(values(effectiveValue,effectiveFormat/numberFormat/type))))"
+)
+
+
+@dataclass
+class Wire:
+    rows: int
+    read_requests: int
+    read_bytes: int
+    tab_bytes: int  # the articles tab's own cells, compressed (values.get of the tab, gzip)
+    cycle_reads: int
+    cycle_writes: int
+    cycle_down: int
+    cycle_up: int
+    before_read_bytes: int
+    before_cycle_down: int
+
+    @property
+    def ratio(self) -> float:
+        return self.read_bytes / self.tab_bytes
+
+
+def wire_store(rows: int) -> tuple[FakeSheets, str]:
+    fake, sid, _ = gsheets_store(rows, synced_before=True)
+    for name in OTHER_TABS:
+        fake.add_sheet(sid, name, rows=1000, cols=10).set_values(
+            [[f"{name} {r}: value {c} of row {r}" for c in range(10)] for r in range(1000)]
+        )
+    return fake, sid
+
+
+def bench_wire(sizes: list[int]) -> list[Wire]:
+    results = []
+    for n in sizes:
+        fake, sid = wire_store(n)
+        table = open_google_sheet(sid, "Articles", client=fake.client())
+        fake.reset_counts()
+        table.read()
+        read_requests, read_bytes = fake.total, fake.bytes_sent
+
+        http = fake.client().http_client
+        http.session.headers["User-Agent"] += " (gzip)"
+        fake.reset_counts()
+        http.values_get(sid, "Articles", params={"valueRenderOption": "UNFORMATTED_VALUE"})
+        tab_bytes = fake.bytes_sent
+
+        fake.reset_counts()
+        sync_cycle(open_google_sheet(sid, "Articles", client=fake.client()))
+        cycle = (fake.reads, fake.writes, fake.bytes_sent, fake.bytes_received)
+
+        plain = fake.client().http_client  # no "gzip" in its User-Agent: answers come uncompressed
+        fake.reset_counts()
+        plain.fetch_sheet_metadata(sid, params={"includeGridData": "true", "fields": _BEFORE_FIELDS})
+        before_read = fake.bytes_sent
+        plain.values_batch_get(sid, ["'Articles'!1:1", "'Articles'!I2:I", "'Articles'!B2:B"],
+                               params={"valueRenderOption": "UNFORMATTED_VALUE"})
+        results.append(Wire(n, read_requests, read_bytes, tab_bytes, *cycle, before_read, fake.bytes_sent))
+    return results
+
+
+def render_wire(rows: list[Wire]) -> str:
+    lines = [
+        f"{'rows':>7} {'read req':>8} {'read KB':>8} {'tab KB':>7} {'ratio':>6} {'cycle req (r+w)':>15} "
+        f"{'cycle KB down':>13} {'cycle KB up':>11} {'before: read KB':>15} {'before: read+re-read KB':>23}",
+    ]
+    for w in rows:
+        goal = "" if w.ratio <= 1.2 else "  (over the 1.2 goal)"
+        lines.append(
+            f"{w.rows:>7,} {w.read_requests:>8} {w.read_bytes / 1e3:>8.1f} {w.tab_bytes / 1e3:>7.1f} {w.ratio:>6.2f} "
+            f"{f'{w.cycle_reads + w.cycle_writes} ({w.cycle_reads}+{w.cycle_writes})':>15} {w.cycle_down / 1e3:>13.1f} "
+            f"{w.cycle_up / 1e3:>11.1f} {w.before_read_bytes / 1e3:>15.1f} {w.before_cycle_down / 1e3:>23.1f}{goal}"
+        )
+    return "\n".join(lines)
+
+
 def render(rows: list[Row]) -> str:
     lines = [
         f"{'backend':8} {'case':11} {'rows':>7} {'sync s':>8} {'bare s':>8} {'ratio':>6} {'cpu ratio':>9} {'vs edits':>8} "
@@ -258,18 +347,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,10000", help="comma-separated row counts")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per measurement (best is kept)")
+    parser.add_argument("--backends", default="xlsx,gsheets", help="which backends' rows to measure")
+    parser.add_argument("--wire-sizes", default="1000,10000",
+                        help="row counts for the Google bytes-on-the-wire table ('' skips it)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
+        wanted = {b.strip() for b in args.backends.split(",")}
         for bench in BENCHMARKS:
-            rows.extend(bench(sizes, args.repeat, Path(tmp)))
+            if bench.__name__.removeprefix("bench_") in wanted:
+                rows.extend(bench(sizes, args.repeat, Path(tmp)))
     print(
         f"{COLUMNS} columns. bare = the library's own load + save of the same file; ratio = sync / bare "
         "wall time (best run); cpu ratio = the same in CPU time; vs edits = sync CPU time / the bare "
         "library writing the same cells"
     )
     print(render(rows))
+    wire_sizes = [int(s) for s in args.wire_sizes.split(",") if s.strip()]
+    if wire_sizes:
+        print()
+        print(
+            f"Google Sheets, bytes as sent: the articles tab ({COLUMNS} columns) beside {len(OTHER_TABS)} other tabs of "
+            "10,000 cells each; tab KB = its own cells compressed (values.get of that tab, gzip); "
+            "ratio = read KB / tab KB (goal 1.2); a cycle = one read + one write-back of every row's owned columns"
+        )
+        print(render_wire(bench_wire(wire_sizes)))
     return 0
 
 

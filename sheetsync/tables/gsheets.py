@@ -388,11 +388,13 @@ class GoogleSheetTable(Table):
 
     def _parts(self, writeback: WriteBack) -> list[WriteBack]:
         """The write-back split so that each part's cells stay under the write limit."""
-        budget = self.write_limit // 2  # room for ranges and for cells cut short later
+        # Rows below each other share one range, so a row costs about its values; the request
+        # bodies themselves are cut at the limit again when sent (`_pack`).
+        budget = self.write_limit - 10_000
         parts: list[list[Any]] = [[]]
         size = 0
         for row in writeback.rows:
-            cost = 64 + wire_size(row.key) + sum(wire_size(v) + 2 for v in row.values.values())
+            cost = 8 + wire_size(row.key) + sum(wire_size(v) + 2 for v in row.values.values())
             if parts[-1] and size + cost > budget:
                 parts.append([])
                 size = 0

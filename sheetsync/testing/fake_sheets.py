@@ -694,11 +694,22 @@ def _cell_data(cell: Cell, mask: dict[str, Any] | None = None, extra: dict[str, 
         return data
     if cell.is_empty():
         return {}
+    if mask == _TYPED_MASK:
+        # The mask a typed read asks for, built directly: the same answer, a fraction of the work.
+        data: dict[str, Any] = {}
+        if cell.error:
+            message = f"{_ERROR_TEXT.get(cell.error)} error"
+            data["effectiveValue"] = {"errorValue": {"type": cell.error, "message": message}}
+        elif cell.value is not None:
+            data["effectiveValue"] = _typed(cell.value)
+        if cell.number_format:
+            data["effectiveFormat"] = {"numberFormat": {"type": cell.number_format}}
+        return data
 
     def wanted(name: str) -> bool:
         return mask is None or "*" in mask or name in mask
 
-    data: dict[str, Any] = {}
+    data = {}
     if wanted("userEnteredValue") and (cell.formula or cell.value is not None):
         data["userEnteredValue"] = {"formulaValue": cell.formula} if cell.formula else _typed(cell.value)
     if wanted("effectiveValue"):
@@ -728,6 +739,7 @@ def _cell_data(cell: Cell, mask: dict[str, Any] | None = None, extra: dict[str, 
 
 
 _PATTERNS = {"DATE": "yyyy-mm-dd", "DATE_TIME": "yyyy-mm-dd hh:mm:ss", "TIME": "hh:mm:ss"}
+_TYPED_MASK: dict[str, Any] = {"effectiveValue": None, "effectiveFormat": {"numberFormat": {"type": None}}}
 
 
 # --- field masks ---------------------------------------------------------------------------
