@@ -15,6 +15,9 @@ TARGET_WEBSITE_IDS = "target_website_ids"
 SCHEDULE_FROM = "schedule_from"
 SCHEDULE_TILL = "schedule_till"
 READY = "ready"
+#: Ticked by whoever approves spending: optional, outside the template's INPUT_COLUMNS, and
+#: read only by an approval gate (`plan.build(gate=...)`, as the service's `approve_above`).
+APPROVED = "approved"
 
 INPUT_COLUMNS = (
     NAME,

@@ -217,8 +217,10 @@ class Wait(Action):
 
     cost: int
     left: int
-    limit: str  # "balance" or "--max-credits N"
+    limit: str  # "balance", "--max-credits N" or a `SpendLimit`'s name
     first: int  # sheet row of the first waiting row
+    #: What a person can do, for a `SpendLimit` (a budget); "" for the balance and --max-credits.
+    advice: str = ""
     kind = "wait"
     attention = True
 
@@ -228,6 +230,8 @@ class Wait(Action):
         text = f"Waiting for credits: needs {self.cost}, {self.left} {where}"
         if self.first != self.row.row:
             text += f" (row {self.first} is first in line)"
+        if self.advice:
+            return f"{text}; {self.advice}"
         # The note is read in the sheet by people who never see the command line: say who can act.
         if self.limit == "balance":
             return text + (
@@ -387,6 +391,20 @@ class Plan:
         }
 
 
+@dataclass(frozen=True)
+class SpendLimit:
+    """A cap besides the balance and --max-credits, e.g. what is left of a monthly budget."""
+
+    left: int
+    name: str  # "Acme Ltd's budget for 2026-12 (200 credits)"
+    advice: str  # who can act, for the waiting rows' notes
+
+
+#: (row, key, cost) -> why the row may not be sent yet ("" lets it through). Asked only for
+#: valid ready rows about to be submitted, before their cost is taken from any budget.
+Gate = Callable[[ArticleRow, str, int], str]
+
+
 def build(
     rows: Sequence[ArticleRow],
     *,
@@ -401,11 +419,14 @@ def build(
     pull: bool = True,
     make_key: Callable[[], str] = new_key,
     batch_size: int = 20,
+    gate: Gate | None = None,
+    spend_limit: SpendLimit | None = None,
 ) -> Plan:
-    """Decide every row's action, in sheet order. Pure, given `make_key`.
+    """Decide every row's action, in sheet order. Pure, given `make_key` (and `gate`).
 
     With `catalogue=None` rows are checked without it and `needs_catalogue` says whether a
-    second call with the catalogue and balance is worth the two requests.
+    second call with the catalogue and balance is worth the two requests. A row `gate` holds
+    is a `Hold` with the gate's reason; `spend_limit` caps spending like --max-credits.
     """
     mode = run_mode(sandbox)
     by_id = {t.id: t for t in remote}
@@ -423,7 +444,7 @@ def build(
 
     actions: list[Action] = []
     needs_catalogue = False
-    budget = _Budget(balance, max_credits, sandbox)
+    budget = _Budget(balance, max_credits, sandbox, spend_limit)
 
     def new_or_waiting(r: ArticleRow, key: str, retry: bool) -> Action:
         """A row that has no task yet: check it, price it, and queue it in sheet order."""
@@ -442,6 +463,9 @@ def build(
             return New(r, key, by_position=fresh)
         task = new_task(r, key, sandbox)
         needs_catalogue = needs_catalogue or catalogue is None
+        held = gate(r, key, task.cost) if gate is not None else ""
+        if held:
+            return Hold(r, key, held, by_position=fresh)
         wait = budget.take(task.cost, r.row)
         if wait:
             return Wait(r, key, task.cost, *wait, by_position=fresh)
@@ -549,28 +573,34 @@ def build(
 class _Budget:
     """Credits left for this run; rows are served strictly in sheet order (first come first)."""
 
-    def __init__(self, balance: int | None, max_credits: int | None, sandbox: bool):
+    def __init__(
+        self, balance: int | None, max_credits: int | None, sandbox: bool,
+        spend_limit: SpendLimit | None = None,
+    ):
         self.sandbox = sandbox
-        limits: list[tuple[int, str]] = []
+        limits: list[tuple[int, str, str]] = []
         if balance is not None:
-            limits.append((balance, "balance"))
+            limits.append((balance, "balance", ""))
         if max_credits is not None:
-            limits.append((max_credits, f"--max-credits {max_credits}"))
+            limits.append((max_credits, f"--max-credits {max_credits}", ""))
+        if spend_limit is not None:
+            limits.append((max(0, spend_limit.left), spend_limit.name, spend_limit.advice))
         self.left: int | None = None
         self.limit = "balance"
+        self.advice = ""
         if limits:
-            self.left, self.limit = min(limits, key=lambda item: item[0])
+            self.left, self.limit, self.advice = min(limits, key=lambda item: item[0])
         self.first_waiting = 0
 
-    def take(self, cost: int, row: int) -> tuple[int, str, int] | None:
-        """None when `cost` fits (and is taken), else (left, limit name, first waiting row)."""
+    def take(self, cost: int, row: int) -> tuple[int, str, int, str] | None:
+        """None when `cost` fits (and is taken), else (left, limit name, first waiting row, advice)."""
         if self.sandbox or cost == 0 or self.left is None:
             return None
         if not self.first_waiting and cost <= self.left:
             self.left -= cost
             return None
         self.first_waiting = self.first_waiting or row
-        return self.left, self.limit, self.first_waiting
+        return self.left, self.limit, self.first_waiting, self.advice
 
 
 def created_order(t: models.TaskSummary) -> tuple[dt.datetime, str]:

@@ -76,6 +76,8 @@ class ArticleRow:
     problems: tuple[Problem, ...]  # problems found while reading its cells
     #: Header text per canonical column, so later problems name the column as the sheet does.
     headers: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    #: The `approved` tick (False without the column); only an approval gate reads it.
+    approved: bool = field(default=False, kw_only=True)
 
     def column(self, canonical: str) -> str:
         """The header text the person sees for `canonical` (the canonical name when absent)."""
@@ -111,7 +113,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "scheduleuntil",
         "publishby",
     ),
-    C.READY: ("send", "approved", "submit", "readytosend", "ok"),
+    C.READY: ("send", "submit", "readytosend", "ok"),
+    # Its own column: an approval gate (the service's `approve_above`) waits for this tick.
+    C.APPROVED: ("approval", "approve", "approvedtosend"),
     C.ROW_KEY: ("key",),
     C.TASK_ID: ("task", "taskid"),
     C.MODE: (),
@@ -270,7 +274,8 @@ def _read_row(number: int, cells: Sequence[CellValue], hm: HeaderMap) -> Article
         anchor=_anchor_text(r.raw(C.ARTICLE_TITLE)),
         owned=owned,
         problems=tuple(r.problems),
-        headers={c: hm.text(c) for c in (*C.INPUT_COLUMNS, *C.OWNED_COLUMNS)},
+        headers={c: hm.text(c) for c in (*C.INPUT_COLUMNS, C.APPROVED, *C.OWNED_COLUMNS)},
+        approved=r.read(C.APPROVED, parse_ready, False) if hm.has(C.APPROVED) else False,
     )
 
 

@@ -26,7 +26,7 @@ from .journal import EMPTY, Journal, default_folder
 from .lease import Claim, LeasePolicy, SheetLease
 from .lock import SheetLock
 from .own_tabs import check_tabs
-from .plan import Hold, New, NotReady, Plan, Refresh, Reject, Submit, build, problems_text
+from .plan import Gate, Hold, New, NotReady, Plan, Refresh, Reject, SpendLimit, Submit, build, problems_text
 from .sheet import check_ownership, map_header, read_rows
 from .tables.base import Tab, Table
 
@@ -48,6 +48,10 @@ class Options:
     #: the host name). Two names on one host are, to sheetsync, two machines.
     lease: LeasePolicy = LeasePolicy()
     machine: str | None = None
+    #: Holds rows before they are sent (an approval step); see `plan.Gate`.
+    gate: Gate | None = None
+    #: A further cap on spending (a monthly budget); see `plan.SpendLimit`.
+    spend_limit: SpendLimit | None = None
 
 
 @dataclass
@@ -358,6 +362,7 @@ class _Look:
                 rows, remote=remote, catalogue=catalogue, balance=balance, today=today,
                 sandbox=options.sandbox, max_credits=options.max_credits, journal=snapshot,
                 push=self.push, pull=self.pull, batch_size=max(1, options.batch_size),
+                gate=options.gate, spend_limit=options.spend_limit,
             )  # fmt: skip
 
         self.plan = plan_with(None, None)

@@ -49,7 +49,7 @@ def grid(header, *rows):
         ("Deadline", C.SCHEDULE_TILL),
         ("Ready?", C.READY),
         ("Send", C.READY),
-        ("Approved", C.READY),
+        ("Approved", C.APPROVED),
         ("Task", C.TASK_ID),
         ("Task ID", C.TASK_ID),
         ("Error", C.NOTES),
