@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from . import DISTRIBUTION, __version__
-from .commands import account, demo, emulator, layout, sheets
+from .commands import account, demo, emulator, layout, service, sheets
 from .commands.base import Group, Runtime
 from .verify import cli as verify_cli
 
@@ -31,7 +31,7 @@ def cli() -> None:
 for command in (
     account.health, account.credits, account.sites, layout.init,
     sheets.validate, sheets.plan, sheets.sync, sheets.push, sheets.pull,
-    demo.demo, demo.template, emulator.emulator_command,
+    demo.demo, demo.template, emulator.emulator_command, service.serve, service.status,
 ):
     cli.add_command(command)
 verify_cli.register(cli)

@@ -52,6 +52,8 @@ class Runtime:
     open_sheet: Callable[[str, str | None, str | None, Mapping[str, str], bool], Any] = field(
         default_factory=lambda: open_sheet
     )
+    #: (service config, env) -> the service's `World`; None = the real one (`service.loop.default_world`).
+    service_world: Callable[[Any, Mapping[str, str]], Any] | None = None
 
 
 @dataclass

@@ -934,6 +934,8 @@ class FakeSheets:
         # Spreadsheet ids differ between processes: sheetsync's machine-wide lock is named after
         # the sheet, so two test runs on one machine must not share ids.
         self._random = random.Random(f"{seed}-{os.getpid()}")
+        #: Called as (spreadsheet id, user) after each write that succeeded (the Drive fake's feed).
+        self.write_listeners: list[Callable[[str, str], None]] = []
 
     # -- setup
     def create_spreadsheet(self, title: str = "Untitled spreadsheet", sheets: Iterable[str] = ("Sheet1",),
@@ -1100,6 +1102,10 @@ class FakeSheets:
                 answer = _json_answer(200, route(query, request.body))
             except ApiFault as error:
                 return _json_answer(error.status, error.body())
+            if kind not in READ_KINDS and self.write_listeners:
+                written = re.match(r"/v4/spreadsheets/([^/:]+)", parts.path)
+                for listener in list(self.write_listeners):
+                    listener(unquote(written.group(1)) if written else "", user)
             if fault is not None:
                 if fault.how == "reset":
                     answer.drop = True
