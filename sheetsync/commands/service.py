@@ -53,6 +53,7 @@ def serve(config_path: str, once: bool, http: str | None) -> None:
         server = StatusServer(config, http, world.now)
         echo_err(f"Status page on http://{http.rpartition(':')[0] or '127.0.0.1'}:{server.port}/")
     as_json = run_state().as_json
+    labels = {spec.id: spec.label for spec in config.sheets}
 
     def report(cycle) -> None:  # type: ignore[no-untyped-def]
         if as_json:
@@ -61,7 +62,7 @@ def serve(config_path: str, once: bool, http: str | None) -> None:
             return
         for r in cycle.results:
             what = f"{r.submitted} submitted, {r.spent} credit(s)" if r.ok else f"problem: {r.problem}"
-            echo(f"{cycle.started:%Y-%m-%d %H:%M:%S} {r.sheet} ({r.reason}): {what}")
+            echo(f"{cycle.started:%Y-%m-%d %H:%M:%S} {labels.get(r.sheet, r.sheet)} ({r.reason}): {what}")
         for p in cycle.problems:
             echo_err(f"Problem: {p}")
 

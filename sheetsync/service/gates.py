@@ -61,6 +61,6 @@ def budget_limit(account: str, budget: int | None, spent: int, now: dt.datetime)
     month = month_of(now)
     return SpendLimit(
         left=max(0, budget - spent),
-        name=f"the monthly budget of account {account} ({spent} of {budget} credits spent in {month})",
+        name=f"the monthly budget of account {account} ({budget} credits for {month})",
         advice="whoever runs the service can raise monthly_budget in its config; otherwise the row is sent next month",
     )

@@ -58,8 +58,12 @@ def instance_lock(config: ServiceConfig) -> Iterator[None]:
     lock = SheetLock(config.state.parent, f"service:{config.path}", str(config.path))
     try:
         lock.acquire()
-    except SheetBusyError as exc:
-        holder = str(exc).split("(")[-1].split(")")[0] if "(" in str(exc) else "another process"
+    except SheetBusyError:
+        try:
+            pid = lock.path.read_text().strip()
+        except OSError:
+            pid = ""
+        holder = f"process {pid}" if pid.isdigit() else "another process"
         raise ConfigError(
             f"A service for {config.path} is already running ({holder}); stop it first "
             "(one instance per config keeps each row sent once and the quotas shared)."
