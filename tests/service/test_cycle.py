@@ -143,3 +143,18 @@ def test_history_tab_one_line_per_run_that_did_something_newest_first(agency):
     assert len(history) == 3  # capped at 2 lines
     assert history[1][0] >= history[2][0]
     assert all(int(r[1]) == 1 for r in history[1:])
+
+
+def test_a_finished_sandbox_sheet_is_no_longer_refreshed(agency):
+    path = agency.xlsx("rehearsal.xlsx", rows(1))
+    agency.configure([{"sheet": path, "account": "acme", "sandbox": True}])
+    agency.cycle()
+    agency.minutes(60 * 26)  # the hourly full pass reads it once everything is done
+    agency.cycle()
+    assert column(xlsx_values(path), "status") == ["Published (sandbox)"]
+    assert not agency.state.sheet(agency.config.sheets[0].id).unfinished
+    before = [e for _, e in agency.emu.request_log].count("tasks")
+    for _ in range(3):
+        agency.minutes(10)
+        agency.cycle()
+    assert [e for _, e in agency.emu.request_log].count("tasks") == before
