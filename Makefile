@@ -28,6 +28,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/tables.py
 	$(BIN)/python benchmarks/sync.py
 	$(BIN)/python benchmarks/verify.py
+	$(BIN)/python benchmarks/service.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo-output
