@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import errors
+from ..hooks import PullStep
 from ..journal import Journal
 from ..plan import Adopt, Submit, Wait
 from ..tables.base import Table
@@ -51,6 +52,8 @@ class World:
     send: Send | None = None
     stop: Callable[[], bool] = lambda: False
     secrets: tuple[str, ...] = ()
+    #: The post-pull step for a sheet (the link checks, `sheetsync.verify`); None = none.
+    after_pull: Callable[[SheetSpec], PullStep | None] | None = None
 
 
 @dataclass
@@ -230,8 +233,9 @@ def sync_sheet(
     try:
         table = world.open_table(spec)
         try:
+            step = world.after_pull(spec) if world.after_pull is not None else None
             report = run(table, client, options, mode="sync", journal=world.journal,
-                         confirm=lambda _plan: True, clock=world.now)  # fmt: skip
+                         confirm=lambda _plan: True, clock=world.now, after_pull=step)  # fmt: skip
             _record(config, state, spec, st, report, client, gate, now)
             line = history_line(report, now)
             if line is not None:
@@ -306,6 +310,9 @@ def _record(
         for o in report.rows:
             if o.failed and o.task_id and previous.get(o.task_id, [""])[0] != tasks[o.task_id][0]:
                 state.add_event(spec.id, "failed", f"row {o.row} (task {o.task_id}): {o.message}", now)
+        lost = int((report.extras.get("verify") or {}).get("newly_lost") or 0)
+        if lost:
+            state.add_event(spec.id, "lost", f"{lost} link(s) newly lost (see the Placements tab)", now)
         if waits_on_budget:
             state.add_event(spec.id, "budget", f"{waits_on_budget} row(s) wait: the monthly budget of account {spec.account} is spent", now)
 

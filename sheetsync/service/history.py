@@ -10,7 +10,7 @@ from ..tables.base import Tab
 from ..workflow import Report
 
 TITLE = "History"
-HEADER = ("time", "submitted", "spent", "refreshed", "failed", "waiting", "problems")
+HEADER = ("time", "submitted", "spent", "refreshed", "failed", "lost links", "waiting", "problems")
 
 
 def history_line(report: Report, at: dt.datetime) -> dict[str, Any] | None:
@@ -21,7 +21,8 @@ def history_line(report: Report, at: dt.datetime) -> dict[str, Any] | None:
     waiting = sum(1 for o in report.rows if o.action in ("wait", "hold"))
     problems = [o.message for o in report.rows if o.attention and o.action in ("invalid", "unknown", "missing")]
     problems += list(report.notes)
-    if not (submitted or refreshed or failed):
+    lost = int((report.extras.get("verify") or {}).get("newly_lost") or 0)
+    if not (submitted or refreshed or failed or lost):
         return None
     return {
         "time": at.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -29,6 +30,7 @@ def history_line(report: Report, at: dt.datetime) -> dict[str, Any] | None:
         "spent": report.spent,
         "refreshed": refreshed,
         "failed": failed,
+        "lost links": lost,
         "waiting": waiting,
         "problems": "; ".join(problems)[:500],
     }
@@ -36,7 +38,7 @@ def history_line(report: Report, at: dt.datetime) -> dict[str, Any] | None:
 
 def problem_line(at: dt.datetime, problem: str) -> dict[str, Any]:
     return {"time": at.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "submitted": 0, "spent": 0,
-            "refreshed": 0, "failed": 0, "waiting": 0, "problems": problem[:500]}  # fmt: skip
+            "refreshed": 0, "failed": 0, "lost links": 0, "waiting": 0, "problems": problem[:500]}  # fmt: skip
 
 
 def history_tab(lines: Sequence[dict[str, Any]]) -> Tab:

@@ -130,7 +130,14 @@ def default_world(config: ServiceConfig, env: Mapping[str, str], *, journal: Any
             return open_table(spec.sheet, spec.worksheet)
         return open_table(spec.sheet, spec.worksheet, client=users.client(spec.credentials))
 
+    from ..config import load_settings
+    from ..verify.cli import link_checks
+
+    # The link checks a sync runs after its pull, with the SHEETSYNC_CHECK_* settings.
+    check_settings = load_settings({}, env=env, folder=config.path.parent)
+
     return World(
+        after_pull=lambda spec: link_checks(check_settings, env),
         now=lambda: dt.datetime.now(dt.timezone.utc),
         open_table=open_sheet,
         client=client,

@@ -140,7 +140,7 @@ def test_history_tab_one_line_per_run_that_did_something_newest_first(agency):
             xlsx_set(a1, n, h, v)
         agency.cycle()
     history = xlsx_values(a1, "History")
-    assert history[0] == ["time", "submitted", "spent", "refreshed", "failed", "waiting", "problems"]
+    assert history[0] == ["time", "submitted", "spent", "refreshed", "failed", "lost links", "waiting", "problems"]
     assert len(history) == 3  # capped at 2 lines
     assert history[1][0] >= history[2][0]
     assert all(int(r[1]) == 1 for r in history[1:])
@@ -159,3 +159,27 @@ def test_a_finished_sandbox_sheet_is_no_longer_refreshed(agency):
         agency.minutes(10)
         agency.cycle()
     assert [e for _, e in agency.emu.request_log].count("tasks") == before
+
+
+def test_lost_links_from_the_post_pull_step_reach_history_and_the_digest(agency):
+    from dataclasses import replace
+
+    from sheetsync.hooks import PullExtras
+
+    path = agency.xlsx("links.xlsx", rows(1))
+    agency.configure([{"sheet": path, "account": "acme", "client": "Acme Ltd"}])
+    agency.cycle()
+    calls = []
+
+    def checker(tasks, now):
+        # What the link checker reports when a published page dropped its link.
+        calls.append(len(tasks))
+        return PullExtras(report={"verify": {"checked": len(tasks), "newly_lost": len(tasks)}})
+
+    world = replace(agency.world(), after_pull=lambda spec: checker)
+    agency.minutes(61)
+    agency.cycle(world)
+    assert calls == [1]
+    history = xlsx_values(path, "History")
+    assert history[1][history[0].index("lost links")] in (1, "1")
+    assert any(t == "sheetsync: Acme Ltd: links lost" for t, _ in agency.sent)
