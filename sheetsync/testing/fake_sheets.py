@@ -671,6 +671,13 @@ def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def _cell_data(cell: Cell, mask: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """CellData as Google sends it; with `mask` (a field mask below `values`) only those fields."""
+    if extra and mask == _TYPED_MASK:
+        # A typed read sees only the number format of a cell's own formatting: skip the merging.
+        data = _cell_data(cell, mask)
+        number = (extra.get("userEnteredFormat") or {}).get("numberFormat") or {}
+        if number.get("type"):
+            data["effectiveFormat"] = {"numberFormat": {"type": number["type"]}}
+        return data
     if extra:
         data = _cell_data(cell, mask) if not cell.is_empty() else {}
         user = extra.get("userEnteredFormat")
