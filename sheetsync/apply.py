@@ -34,7 +34,7 @@ from .plan import (
     parse_marker,
 )
 from .sheet import ArticleRow, HeaderMap
-from .tables.layout import status_text
+from .tables.layout import placement_widths, status_text
 from .tables.base import RowWrite, Tab, Table, WriteBack, WriteResult
 
 Checkpoint = Callable[[str], None]
@@ -608,7 +608,8 @@ def placements_tab(
                     *(checked.get(c, "") for c in C.PLACEMENT_CHECK_COLUMNS),
                 )
             )
-    return Tab(title=C.PLACEMENTS_TAB, header=tuple(C.PLACEMENT_COLUMNS), rows=tuple(lines))
+    return Tab(title=C.PLACEMENTS_TAB, header=tuple(C.PLACEMENT_COLUMNS), rows=tuple(lines),
+               widths=placement_widths(C.PLACEMENT_COLUMNS))
 
 
 def tab_digest(tab: Tab) -> str:

@@ -25,7 +25,8 @@ from .hooks import PulledTask, PullExtras, PullStep
 from .journal import EMPTY, Journal, default_folder
 from .lease import Claim, LeasePolicy, SheetLease
 from .lock import SheetLock
-from .own_tabs import check_tabs
+from . import tabs as T
+from .own_tabs import check_tabs, is_own
 from .plan import Gate, Hold, New, NotReady, Plan, Refresh, Reject, SpendLimit, Submit, build, problems_text
 from .sheet import check_ownership, map_header, read_rows
 from .tables.base import Tab, Table
@@ -297,12 +298,13 @@ def _sync(
     if pull and after_pull is not None:
         extras = after_pull(_pulled(ctx, plan, options), now())
         _stage_extras(ctx, plan, extras)
-    tab, digest = _placements(ctx, client, catalogue, extras) if pull else (None, "")
+    tab, digest, catalogue = _placements(ctx, client, catalogue, extras) if pull else (None, "", catalogue)
     writer.flush(tab)
     if tab is not None:
         journal.set_state(table.identity, "placements_tab", digest)
+    info_notes = _info_tabs(ctx, table, catalogue, look.balance, extras)
 
-    notes = list(grid.notes) + list(plan.notes) + ctx.notes + extras.notes + writer.notes
+    notes = list(grid.notes) + list(plan.notes) + ctx.notes + extras.notes + writer.notes + info_notes
     for o in sorted(ctx.outcomes.values(), key=lambda o: o.row):
         why = writer.lost.get(o.row)
         if why is None or o.action == "skipped":  # "skipped" already says why and what to do
@@ -389,6 +391,64 @@ def _yield_to(plan: Plan, holder: Claim) -> Plan:
     return replace(plan, actions=actions, notes=(*plan.notes, note))
 
 
+def _info_tabs(
+    ctx: A.Context, table: Table, catalogue: models.Catalogue | None, balance: int | None, extras: PullExtras
+) -> list[str]:
+    """Write the Sites and Summary tabs when their text changed; notes for the report.
+
+    The Sites tab is the catalogue the run fetched anyway; the Summary is what the run knows.
+    A person's own tab by either name is left alone, with a note.
+    """
+    notes: list[str] = []
+    state = ctx.snapshot.state
+    now = ctx.now()
+    tabs: list[tuple[Tab, str, str, tuple[str, ...]]] = []
+    if catalogue is not None:
+        sites = T.sites_tab(catalogue)
+        tabs.append((sites, "sites_tab", A.tab_digest(sites), T.SITES_HEADER))
+    month = now.astimezone(dt.timezone.utc).strftime("%Y-%m")
+    by_month = T.month_spending(state.get("spent_by_month", ""), month, ctx.spent)
+    if ctx.spent:
+        ctx.journal.set_state(ctx.sheet, "spent_by_month", json.dumps(by_month))
+    known_balance, balance_at = balance, now.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    if balance is not None:
+        ctx.journal.set_state(ctx.sheet, "balance", json.dumps([balance - ctx.spent, balance_at]))
+        known_balance = balance - ctx.spent
+    else:
+        try:
+            known_balance, balance_at = json.loads(state.get("balance", "null")) or (None, "")
+        except (ValueError, TypeError):
+            known_balance, balance_at = None, ""
+    outcomes = sorted(ctx.outcomes.values(), key=lambda o: o.row)
+    known = A.known_placements(ctx)
+    placements = [str(p.status) for o in outcomes if o.task_id in known for p in known[o.task_id]]
+    summary = T.summary_tab(
+        balance=known_balance, balance_at=balance_at, by_month=by_month,
+        row_statuses=[o.status for o in outcomes], placement_statuses=placements,
+        links=extras.report.get("verify", {}).get("counts") if isinstance(extras.report.get("verify"), dict) else None,
+        problems=[f"Row {o.row}: {o.message}" for o in outcomes if o.attention and o.message],
+        changed_at=now,
+    )  # fmt: skip
+    tabs.append((summary, "summary_tab", T.digest_without_time(summary), T.SUMMARY_HEADER))
+    for tab, name, digest, own in tabs:
+        if state.get(name) == digest:
+            continue
+        if name not in state:
+            try:
+                header = table.tab_header(tab.title)
+            except NotImplementedError:
+                continue
+            if header is not None and not is_own(header, own):
+                notes.append(
+                    f"Your tab {tab.title!r} is not sheetsync's, so it was left as it is; rename it "
+                    f"(e.g. to 'My {tab.title.lower()}') to let sheetsync add its {tab.title} tab."
+                )
+                continue
+        notes.extend(table.write_tab(tab))
+        ctx.journal.set_state(ctx.sheet, name, digest)
+    return notes
+
+
 def _pulled(ctx: A.Context, plan: Plan, options: Options) -> list[PulledTask]:
     """Every row with a task, with the placements this run knows, for a post-pull step."""
     known = A.known_placements(ctx)
@@ -422,8 +482,9 @@ def _stage_extras(ctx: A.Context, plan: Plan, extras: PullExtras) -> None:
 
 def _placements(
     ctx: A.Context, client: TaskClient, catalogue: models.Catalogue | None, extras: PullExtras
-) -> tuple[Tab | None, str]:
-    """(the Placements tab, its digest) when it changed since this machine last wrote it.
+) -> tuple[Tab | None, str, models.Catalogue | None]:
+    """(the Placements tab, its digest) when it changed since this machine last wrote it, and
+    the catalogue as the run now knows it (fetched here when a site is new to this machine).
 
     Site URLs come from the catalogue; the journal keeps the URLs last seen so that a tab
     update costs a `task/sites` request only when a site is new to this machine.
@@ -435,7 +496,7 @@ def _placements(
     draft = A.placements_tab(ctx, rows, lambda _id: "", extras.placement_cells)
     digest = A.tab_digest(draft)
     if digest == ctx.snapshot.state.get("placements_tab"):
-        return None, digest
+        return None, digest, catalogue
     urls: dict[int, str] = {}
     try:
         urls = {int(k): v for k, v in json.loads(ctx.snapshot.state.get("site_urls", "{}")).items()}
@@ -453,4 +514,4 @@ def _placements(
         urls.update({site.id: site.url for site in catalogue.sites})
         ctx.journal.set_state(ctx.sheet, "site_urls", json.dumps({str(k): v for k, v in urls.items()}))
     tab = A.placements_tab(ctx, rows, lambda i: urls.get(i, ""), extras.placement_cells)
-    return tab, digest
+    return tab, digest, catalogue

@@ -96,6 +96,8 @@ class Tab:
     title: str
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    #: Column widths in characters: the header is then bold and frozen too (when the tab is made).
+    widths: tuple[int, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

@@ -648,10 +648,18 @@ class GoogleSheetTable(Table):
         info = self._tab
         if info is None:
             info = _SheetInfo(-1, tab.title, max(_TAB_MIN_ROWS, need_rows * 2), max(need_cols, 26))
-            structure.append(
-                {"addSheet": {"properties": {"title": tab.title, "gridProperties": {
-                    "rowCount": info.rows, "columnCount": info.cols}}}}
-            )
+            props: dict[str, Any] = {"title": tab.title, "gridProperties": {"rowCount": info.rows, "columnCount": info.cols}}
+            if tab.widths:
+                # Made with its look (bold frozen header, widths) in the same request: a tab is
+                # formatted once, when it is added, never on later syncs.
+                from .gsheets_layout import owned_tab_requests
+
+                taken = {t.sheet_id for t in self._tabs or []} | {main.sheet_id}
+                props["sheetId"] = next(i for i in range(2_000_001, 3_000_000) if i not in taken)
+                structure.append({"addSheet": {"properties": props}})
+                structure.extend(owned_tab_requests(props["sheetId"], tab.widths))
+            else:
+                structure.append({"addSheet": {"properties": props}})
         else:
             if need_rows > info.rows:
                 structure.append(_append(info.sheet_id, "ROWS", need_rows * 2 - info.rows))

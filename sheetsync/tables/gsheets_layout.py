@@ -202,3 +202,20 @@ def set_up_requests(state: TabState, plan: L.SetUp, howto_id: int | None) -> lis
     if howto_id is not None:
         out += howto_requests(howto_id)
     return out
+
+
+def owned_tab_requests(sheet_id: int, widths: Sequence[int]) -> list[dict[str, Any]]:
+    """A tab sheetsync owns (Placements, Sites, Summary): bold green frozen header, column widths."""
+    out: list[dict[str, Any]] = [
+        {"updateSheetProperties": {"properties": {"sheetId": sheet_id, "gridProperties": {"frozenRowCount": 1}},
+                                   "fields": "gridProperties.frozenRowCount"}},
+        {"repeatCell": {"range": _span(sheet_id, (0, 1), (0, len(widths))),
+                        "cell": {"userEnteredFormat": {"backgroundColor": rgb(L.OWNED_FILL), "textFormat": {"bold": True}}},
+                        "fields": "userEnteredFormat(backgroundColor,textFormat)"}},
+    ]  # fmt: skip
+    for i, width in enumerate(widths):
+        out.append({"updateDimensionProperties": {
+            "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": i, "endIndex": i + 1},
+            "properties": {"pixelSize": width * 7 + 10}, "fields": "pixelSize",
+        }})  # fmt: skip
+    return out

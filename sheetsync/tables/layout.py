@@ -199,3 +199,12 @@ def howto_lines() -> list[str]:
         "and sync again. Copying a row? Clear row_key, task_id and status in the copy.",
     ]
     return lines
+
+
+#: Placements tab widths in characters (a column not named here: 14).
+PLACEMENT_WIDTHS = {"site_id": 8, "site_url": 34, "status": 12, "result_url": 52, "scheduled": 18,
+                    "completed": 18, "check_note": 40, "anchor_text": 24}
+
+
+def placement_widths(header: Sequence[str]) -> tuple[int, ...]:
+    return tuple(PLACEMENT_WIDTHS.get(h, 14) for h in header)

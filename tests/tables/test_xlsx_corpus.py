@@ -93,6 +93,7 @@ def cells(xml: bytes) -> dict[str, bytes]:
 
 
 STYLES = "xl/styles.xml"
+OWN_TABS = ("Placements", "Sites", "Summary", "sheetsync lease")
 
 
 def assert_only_appended(before: bytes, after: bytes) -> None:
@@ -145,17 +146,17 @@ def test_a_synced_excel_workbook_keeps_every_part_but_sheetsyncs_cells(synced, n
     assert all(r[header.index("task_id")] and r[header.index("row_key")] for r in rows), rows
     after = members(result)
     assert set(before) <= set(after)
-    # sheetsync's two tabs: Placements and the sheet lease (who is submitting).
+    # sheetsync's tabs: Placements, Sites, Summary and the sheet lease (who is submitting).
     new_parts = set(after) - set(before)
-    assert len(new_parts) == 2 and all(p.startswith("xl/worksheets/") for p in new_parts)
+    assert len(new_parts) == len(OWN_TABS) and all(p.startswith("xl/worksheets/") for p in new_parts)
     changed = {part for part in before if before[part] != after[part]}
-    # Only the tab list and its plumbing gain sheetsync's tabs, and the styles gain the
-    # layout of sheetsync's new columns (appended: every existing style keeps its index).
+    # Only the tab list and its plumbing gain sheetsync's tabs, and the styles gain the layout
+    # of sheetsync's new columns and tabs (appended: every existing style keeps its index).
     assert changed <= {ARTICLES_PART, "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", STYLES}
     if STYLES in changed:
         assert_only_appended(before[STYLES], after[STYLES])
-    sheet = re.compile(rb'<(?:\w+:)?sheet name="(?:Placements|sheetsync lease)" sheetId="\d+" \w+:id="rId\d+"/>')
-    assert len(sheet.findall(after["xl/workbook.xml"])) == 2
+    sheet = re.compile(rb'<(?:\w+:)?sheet name="(?:' + b"|".join(t.encode() for t in OWN_TABS) + rb')" sheetId="\d+" \w+:id="rId\d+"/>')
+    assert len(sheet.findall(after["xl/workbook.xml"])) == len(OWN_TABS)
     assert sheet.sub(b"", after["xl/workbook.xml"]) == before["xl/workbook.xml"]
     rel = re.compile(rb'<Relationship Id="rId\d+" Type="[^"]*/worksheet" Target="worksheets/[^"]+"/>')
     assert rel.sub(b"", after["xl/_rels/workbook.xml.rels"]) == rel.sub(b"", before["xl/_rels/workbook.xml.rels"])

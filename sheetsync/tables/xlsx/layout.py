@@ -181,6 +181,11 @@ def _style_ids(styles: Styles) -> _Ids:
     return ids
 
 
+def header_style_id(styles: Styles) -> int:
+    """The style of a header sheetsync writes (bold, green): for the tabs it owns."""
+    return _style_ids(styles).header_owned
+
+
 class _Sheet:
     """The articles worksheet's bytes and the few regexes its elements need."""
 

@@ -24,8 +24,9 @@ from ..base import CellValue, CellWrite, Columns, Grid, SetUpResult, Tab, Table,
 from . import save
 from .package import CONTENT_TYPES, WORKSHEET_TYPE, Package, SheetEntry, element_prefix, parse, rels_path
 from .reader import MAX_COLUMN, Sheet, column_letters, parse_range, read_sheet
-from .layout import howto_worksheet, lay_out
-from .writer import SheetEdit, Splicer, grow_defined_range, grow_table, worksheet
+from .layout import Styles, header_style_id, howto_worksheet, lay_out
+from .writer import SheetEdit, Splicer, grow_defined_range, grow_table
+from .writer import worksheet as tab_worksheet
 
 _MAX_MERGE_NOTES = 5
 _OWNED = tuple(dict.fromkeys(header_key(c) for c in C.OUTPUT_COLUMNS))
@@ -494,6 +495,16 @@ class XlsxTable(Table):
     ) -> bytes:
         package = state.package
         rows = [tab.header, *tab.rows]
+        header_style = None
+        if tab.widths and package.styles and package.has(package.styles):
+            styles = Styles(replaced.get(package.styles) or package.read(package.styles))
+            header_style = header_style_id(styles)
+            if styles.changed:
+                replaced[package.styles] = styles.xml
+
+        def worksheet(rows: list[tuple[str, ...]], ns: str) -> bytes:
+            return tab_worksheet(rows, ns, tab.widths, header_style)
+
         existing = [s for s in package.sheets if s.name.casefold() == tab.title.casefold()]
         if existing and existing[0].part == state.entry.part:
             raise TableError(

@@ -318,8 +318,13 @@ def grow_defined_range(formula: str, last_col: int) -> str:
     return re.sub(r"(:)\$([A-Z]{1,3})\$([0-9]+)$", grow, formula.strip())
 
 
-def worksheet(rows: Sequence[Sequence[str]], namespace: str) -> bytes:
-    """A whole worksheet part holding `rows` as inline strings (a tab sheetsync owns)."""
+def worksheet(
+    rows: Sequence[Sequence[str]], namespace: str, widths: Sequence[int] = (), header_style: int | None = None
+) -> bytes:
+    """A whole worksheet part holding `rows` as inline strings (a tab sheetsync owns).
+
+    With `widths` (characters per column) the header row is frozen and styled `header_style`.
+    """
     splicer = Splicer(b"")
     out = [
         b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
@@ -328,9 +333,16 @@ def worksheet(rows: Sequence[Sequence[str]], namespace: str) -> bytes:
     width = max((len(r) for r in rows), default=0)
     if rows and width:
         out.append(f'<dimension ref="A1:{column_letters(width)}{len(rows)}"/>'.encode())
+    if widths:
+        out.append(b'<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+                   b'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><cols>')
+        out.extend(f'<col min="{i}" max="{i}" width="{w + 0.7:.2f}" customWidth="1"/>'.encode() for i, w in enumerate(widths, start=1))
+        out.append(b"</cols>")
     out.append(b"<sheetData>")
+    head = str(header_style).encode() if header_style is not None else None
     for number, values in enumerate(rows, start=1):
-        cells = b"".join(splicer.new_cell(number, c, str(v), None) for c, v in enumerate(values, start=1) if str(v))
+        style = head if number == 1 else None
+        cells = b"".join(splicer.new_cell(number, c, str(v), style) for c, v in enumerate(values, start=1) if str(v))
         out.append(f'<row r="{number}">'.encode() + cells + b"</row>")
     out.append(b"</sheetData></worksheet>")
     return b"".join(out)
