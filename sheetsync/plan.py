@@ -484,8 +484,8 @@ def build(
                 Hold(
                     r,
                     key,
-                    f"row_key {key} is also in row {first_row_of_key[key]}, so this row looks "
-                    "copied; clear row_key, task_id and status here to submit it as a new article.",
+                    f"Copied from row {first_row_of_key[key]} together with its row_key {key}: clear "
+                    "row_key, task_id and status in this row to send it as a new article.",
                     by_position=True,
                 )
             )
@@ -551,7 +551,7 @@ def build(
                 f"row_key {key} is also in row {others}, so this row is not sent yet; clear "
                 "row_key, task_id and status in the copy, then sync again."
             )
-            actions.append(Hold(r, key, reason))
+            actions.append(Hold(r, key, reason, by_position=True))
         else:
             # An intent the server's list does not show never arrived: sending it is safe.
             actions.append(new_or_waiting(r, key, bool(entry and entry.state in (INTENT, UNKNOWN))))

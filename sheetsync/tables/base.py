@@ -221,6 +221,15 @@ def place(current: Columns, writeback: WriteBack) -> Placement:
                 # Already assigned, by an earlier write of this run or by a try whose answer was
                 # lost; people may have moved the row since, so it is found by the key now.
                 target = row_of_key[row.key]
+            elif row.key in copies and inside and key_now == row.key and anchor_now.strip() == row.anchor.strip():
+                # One of several rows sharing a key, still where it was read with that key and
+                # title: its own note (why it is held) goes into it. Its key is already there.
+                # Not reported as written: the key names no single row, so nothing may be
+                # followed up through it.
+                for name, value in row.values.items():
+                    if header_key(name) != header_key(writeback.key_column):
+                        result.cells.append(CellWrite(row.read_row, column(name), value))
+                continue
             elif not inside or key_now or anchor_now.strip() != row.anchor.strip():
                 result.lost.append(
                     Lost(row.key, row.read_row, "the row moved or changed before it could be marked")

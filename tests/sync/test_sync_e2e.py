@@ -162,8 +162,13 @@ def test_a_row_copied_with_its_key_before_sending_is_not_sent_until_the_copy_is_
     # Neither row could receive a task id while both claim one key: nothing is spent.
     assert world.store_posts() == 0 and report.spent == 0
     assert [r.action for r in report.rows] == ["hold", "hold"]
-    assert all(r.attention and "also in row" in r.message for r in report.rows), report.to_dict()
+    first, copy = report.rows
+    assert first.attention and "also in row 3" in first.message, report.to_dict()
+    assert copy.attention and copy.message.startswith("Copied from row 2 together with its row_key ss-aaaaaaaa")
     assert report.exit_code == 1
+    # Each row says so in its own notes cell, in the same words as the terminal.
+    notes = column(backend.values(), "notes")
+    assert notes == [first.message, copy.message]
 
     clear_cell(backend, 3, key_col)  # the person follows the note: the copy gets a new key
     report = world.run(backend.open())
@@ -179,5 +184,7 @@ def test_a_copy_of_a_submitted_row_is_held_with_its_reason(world, backend):
     report = world.run(backend.open())
     assert world.store_posts() == 1 and report.exit_code == 1
     copy = report.rows[1]
-    assert copy.action == "hold" and copy.message.startswith("row_key ss-"), report.to_dict()
-    assert "clear row_key, task_id and status here" in copy.message
+    assert copy.action == "hold" and copy.message.startswith("Copied from row 2 together with its row_key ss-"), report.to_dict()
+    assert "clear row_key, task_id and status in this row to send it as a new article" in copy.message
+    assert "moved or changed" not in copy.message
+    assert column(backend.values(), "notes")[1] == copy.message  # said in the row itself
