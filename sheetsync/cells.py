@@ -135,7 +135,7 @@ _ID_SEPARATORS = re.compile(r"[,;|\s]+")
 _ID_TOKEN = re.compile(r"#?([0-9]+)(?:\.0+)?")
 # The API stores site IDs as integers; anything past 64 bits is a typo, not a site.
 _MAX_ID = 2**63 - 1
-_IDS_HINT = "type whole site IDs separated by commas, like 388, 372"
+_IDS_HINT = "type site IDs or domains from the Sites tab, separated by commas, like 388, 372"
 
 
 def _one_id(number: int, raw: object) -> int:
@@ -146,6 +146,26 @@ def _one_id(number: int, raw: object) -> int:
     if number > _MAX_ID:
         raise CellError(f"{show(raw)} is too large to be a site ID; {_IDS_HINT}.")
     return number
+
+
+# A site named by its domain, as the Sites tab shows it (a pasted address works too).
+_DOMAIN = re.compile(r"(?:https?://)?(?:www\.)?((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63})/?", re.I)
+
+
+def parse_targets(value: CellValue) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """(site ids, site domains) from a target cell: ids as `parse_target_ids` reads them, and
+    domains ("example.org", as the Sites tab shows them) to be resolved against the catalogue."""
+    if not isinstance(value, str):
+        return parse_target_ids(value), ()
+    ids: list[str] = []
+    domains: list[str] = []
+    for part in _ID_SEPARATORS.split(parse_text(value)):
+        match = _DOMAIN.fullmatch(part) if part and not _ID_TOKEN.fullmatch(part) else None
+        if match is not None:
+            domains.append(match.group(1).lower())
+        elif part:
+            ids.append(part)
+    return parse_target_ids(", ".join(ids)) if ids else (), tuple(domains)
 
 
 def parse_target_ids(value: CellValue) -> tuple[int, ...]:

@@ -16,7 +16,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import columns as C
@@ -451,6 +451,11 @@ def build(
         nonlocal needs_catalogue
         fresh = not key
         key = key or make_key()
+        if r.target_domains:
+            if catalogue is None:
+                needs_catalogue = True  # the domains become ids only with the catalogue
+            else:
+                r = resolve_domains(r, catalogue)
         problems = tuple(r.problems) + tuple(check_row(r, catalogue, today))
         if not r.ready:
             return NotReady(r, key, problems, by_position=fresh)
@@ -601,6 +606,22 @@ class _Budget:
             return None
         self.first_waiting = self.first_waiting or row
         return self.left, self.limit, self.first_waiting, self.advice
+
+
+def resolve_domains(row: ArticleRow, catalogue: models.Catalogue) -> ArticleRow:
+    """`row` with the site domains it names turned into ids; unknown ones stay for the rules."""
+    from .tabs import domain
+
+    by_domain = {domain(s.url): s.id for s in catalogue.sites}
+    ids = list(row.target_ids)
+    unknown = []
+    for name in row.target_domains:
+        site_id = by_domain.get(name)
+        if site_id is None:
+            unknown.append(name)
+        else:
+            ids.append(site_id)
+    return replace(row, target_ids=tuple(ids), target_domains=tuple(unknown))
 
 
 def created_order(t: models.TaskSummary) -> tuple[dt.datetime, str]:

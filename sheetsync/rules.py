@@ -178,7 +178,14 @@ def _check_targets(check: _Checker, catalogue: Catalogue | None) -> None:
     if not check.wants(C.TARGET_WEBSITE_IDS):
         return
     ids = check.row.target_ids
-    if not ids:
+    for name in check.row.target_domains:
+        if catalogue is not None:
+            check.add(
+                C.TARGET_WEBSITE_IDS,
+                f"{name} is not a site in your BacklinkBase catalogue; type a domain or an id as "
+                "the Sites tab shows it.",
+            )
+    if not ids and not check.row.target_domains:
         check.add(
             C.TARGET_WEBSITE_IDS,
             "Site IDs is empty; type the IDs of the sites to publish on, like 388, 372.",

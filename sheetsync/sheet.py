@@ -19,6 +19,7 @@ from .cells import (
     parse_date,
     parse_ready,
     parse_target_ids,
+    parse_targets,
     parse_text,
     parse_urls,
     show,
@@ -74,6 +75,8 @@ class ArticleRow:
     anchor: str  # text of the anchor column (article_title) as read, for new-key writes
     owned: dict[str, str]  # current text of every owned output column, by canonical name
     problems: tuple[Problem, ...]  # problems found while reading its cells
+    #: Sites typed by domain, not yet resolved to ids (the plan resolves them with the catalogue).
+    target_domains: tuple[str, ...] = ()
     #: Header text per canonical column, so later problems name the column as the sheet does.
     headers: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     #: The `approved` tick (False without the column); only an approval gate reads it.
@@ -268,7 +271,9 @@ def _read_row(number: int, cells: Sequence[CellValue], hm: HeaderMap) -> Article
         title=r.read(C.ARTICLE_TITLE, parse_text, ""),
         body=r.read(C.ARTICLE_BODY, lambda v: parse_text(v, multiline=True), ""),
         urls=r.read(C.ARTICLE_URLS, parse_urls, ()),
-        target_ids=r.read(C.TARGET_WEBSITE_IDS, parse_target_ids, ()),
+        # Read in column order, so that problems are listed as the row reads.
+        target_ids=(targets := r.read(C.TARGET_WEBSITE_IDS, parse_targets, ((), ())))[0],
+        target_domains=targets[1],
         schedule_from=r.read(C.SCHEDULE_FROM, parse_date, None),
         schedule_till=r.read(C.SCHEDULE_TILL, parse_date, None),
         anchor=_anchor_text(r.raw(C.ARTICLE_TITLE)),

@@ -278,3 +278,24 @@ def test_a_task_id_pasted_from_another_row_is_held_not_followed():
     # Cleared, the row's own task is found again by its key: adopted, never resubmitted.
     (adopted,) = build(rows(row(2, key="ss-bbbbbbbb")), remote).actions
     assert adopted.kind == "adopt" and adopted.task.id == "t2"
+
+
+def test_sites_typed_by_domain_as_the_sites_tab_shows_them_become_ids():
+    from sheetsync.tabs import domain
+
+    a, b = CATALOGUE.sites[0], CATALOGUE.sites[1]
+    pasted = f"{b.id}\nhttps://www.{domain(a.url)}/"  # an address pasted from the browser
+    plan = build(rows(row(1, targets=f"{domain(a.url)}, {b.id}"), row(2, targets=pasted)))
+    first, second = plan.submits
+    assert first.task.target_website_ids == (b.id, a.id) and second.task.target_website_ids == (b.id, a.id)
+    assert first.cost == second.cost == 2
+
+
+def test_an_unknown_domain_is_a_problem_in_the_row_and_needs_the_catalogue_first():
+    unplanned = build(rows(row(1, targets="nowhere-at-all.example")), catalogue=None)
+    assert unplanned.needs_catalogue  # a domain becomes an id only with the catalogue
+    plan = build(rows(row(1, targets="nowhere-at-all.example, 372")))
+    (reject,) = plan.actions
+    assert reject.kind == "invalid"
+    assert "nowhere-at-all.example is not a site in your BacklinkBase catalogue" in reject.note
+    assert "Sites tab" in reject.note
