@@ -204,7 +204,7 @@ def _check_targets(check: _Checker, catalogue: Catalogue | None) -> None:
             check.add(
                 C.TARGET_WEBSITE_IDS,
                 f"Site {site_id} is not in your BacklinkBase catalogue; "
-                "use an ID from the catalogue's site list.",
+                "use an id or a domain from the Sites tab.",
             )
         elif not site.enabled:
             check.add(
