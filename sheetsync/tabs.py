@@ -92,7 +92,7 @@ def summary_tab(
         lines.append(("  (none yet)", ""))
     if links:
         lines.append(("", ""))
-        lines.append(("Published links", ""))
+        lines.append(("Published links (last check)", ""))
         for state, n in sorted(links.items()):
             lines.append((f"  {state}", str(n)))
     lines.append(("", ""))

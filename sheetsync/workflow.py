@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -425,7 +426,7 @@ def _info_tabs(
     summary = T.summary_tab(
         balance=known_balance, balance_at=balance_at, by_month=by_month,
         row_statuses=[o.status for o in outcomes], placement_statuses=placements,
-        links=extras.report.get("verify", {}).get("counts") if isinstance(extras.report.get("verify"), dict) else None,
+        links=dict(Counter(c["link_status"] for c in extras.placement_cells.values() if c.get("link_status"))),
         problems=[f"Row {o.row}: {o.message}" for o in outcomes if o.attention and o.message],
         changed_at=now,
     )  # fmt: skip

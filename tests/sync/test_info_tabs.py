@@ -17,7 +17,7 @@ def sections(rows):
     for r in rows[1:]:
         what = str(r[0] or "") if r else ""
         value = str(r[1] or "") if len(r) > 1 else ""
-        if what and not what.startswith("  ") and not value:
+        if what and not what.startswith("  ") and value in ("", "none"):
             current = what
             out[current] = {}
         elif what or value:
@@ -92,3 +92,19 @@ def test_sheetsyncs_tabs_have_a_bold_frozen_header_and_widths(world, backend):
             ws = openpyxl.load_workbook(backend.path)[title]
             assert ws.freeze_panes == "A2" and ws["A1"].font.b, title
             assert ws.column_dimensions["A"].width > 8, title
+
+
+def test_the_summary_counts_live_and_lost_links_once_they_are_checked(world, backend):
+    from sheetsync.hooks import PullExtras
+
+    def checker(tasks, now):
+        extras = PullExtras()
+        for task in tasks:
+            for i, p in enumerate(task.placements):
+                extras.placement_cells[(task.task_id, p.site_id)] = {"link_status": "Live" if i == 0 else "Lost"}
+        return extras
+
+    backend.seed(sheet(1))
+    world.run(backend.open(), after_pull=checker)
+    links = sections(backend.values("Summary"))["Published links (last check)"]
+    assert links == {"  Live": "1", "  Lost": "1"}
