@@ -150,9 +150,9 @@ class SetUpResult:
     requests: int = 0  # Sheets requests it took (Google)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CellWrite:
-    """One plain-text value for one cell."""
+    """One plain-text value for one cell (slots: a write-back of a large sheet makes many)."""
 
     row: int  # 1-based sheet row
     col: int  # 1-based sheet column

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from sys import intern
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -20,6 +21,7 @@ from .package import Package, rel_attr
 # Excel stores characters XML cannot hold (and a literal "_x" sequence) as _xHHHH_ escapes.
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _FORMULA_PREVIEW = 40
+_INTERN = 100
 MAX_COLUMN = 16384  # XFD
 MAX_ROW = 1048576
 
@@ -70,6 +72,8 @@ def range_ref(r1: int, c1: int, r2: int, c2: int) -> str:
 
 def decode_text(raw: str) -> str:
     """Cell text with Excel's _xHHHH_ escapes decoded, then control characters stripped."""
+    if raw.isprintable() and "_x" not in raw:
+        return raw  # no escapes, no control characters: most text
     if "_x" in raw:
         raw = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), raw)
     return strip_control(raw)
@@ -161,13 +165,14 @@ def from_serial(value: float, kind: str, date1904: bool) -> CellValue:
 
 
 def _number(raw: str) -> int | float | None:
-    text = raw.strip()
     try:
-        return int(text)
+        if "." in raw or "E" in raw or "e" in raw:
+            return float(raw)
+        return int(raw)
     except ValueError:
         pass
     try:
-        return float(text)
+        return float(raw)
     except ValueError:
         return None
 
@@ -197,11 +202,14 @@ def shared_strings(package: Package) -> list[str]:
         return []
     ns = package.main_ns
     out: list[str] = []
+    T = f"{{{ns}}}t"
     for _, si in etree.iterparse(
         package.open(package.shared_strings), events=("end",), tag=f"{{{ns}}}si",
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
     ):  # fmt: skip
-        out.append(decode_text(_rich_text(si, ns)))
+        first = si[0] if len(si) == 1 else None
+        text = (first.text or "") if first is not None and first.tag == T else _rich_text(si, ns)
+        out.append(text if text.isprintable() and "_x" not in text else decode_text(text))
         si.clear()
         while si.getprevious() is not None:
             del si.getparent()[0]
@@ -216,7 +224,7 @@ class Sheet:
     """What one streaming pass over a worksheet found."""
 
     #: Row number -> values by column (index 0 = column A), up to the row's last value.
-    rows: dict[int, list[CellValue]] = field(default_factory=dict)
+    rows: dict[int, tuple[CellValue, ...]] = field(default_factory=dict)
     #: Rightmost column holding a value in any row.
     width: int = 0
     merges: list[str] = field(default_factory=list)
@@ -253,11 +261,13 @@ def read_sheet(package: Package, part: str) -> Sheet:
     date1904 = package.date1904
     sheet = Sheet()
     ROW, C, V, F, IS = (f"{{{ns}}}{t}" for t in ("row", "c", "v", "f", "is"))
+    T = f"{{{ns}}}t"
     wanted = [ROW, f"{{{ns}}}mergeCell", f"{{{ns}}}autoFilter", f"{{{ns}}}tablePart"]
     rows = sheet.rows
     width = 0
     previous_row = 0
     col_of: dict[str, int] = {}
+    kind_of: dict[str | None, str] = {None: ""}
     for _, elem in etree.iterparse(
         package.open(part), events=("end",), tag=wanted, resolve_entities=False,
         no_network=True, load_dtd=False, huge_tree=True,
@@ -276,9 +286,7 @@ def read_sheet(package: Package, part: str) -> Sheet:
         previous_row = number
         values: list[CellValue] = []
         col = 0
-        for c in elem:
-            if c.tag != C:
-                continue
+        for c in elem.iterchildren(C):
             ref = c.get("r")
             if ref:
                 letters = ref.rstrip("0123456789")
@@ -288,10 +296,61 @@ def read_sheet(package: Package, part: str) -> Sheet:
                 col = known
             else:
                 col += 1
+            n = len(c)
+            if n == 0:
+                continue  # a formatted empty cell
             t = c.get("t")
-            raw = None
-            formula = None
-            inline = None
+            if n == 1 and t == "inlineStr":
+                child = c[0]
+                text = child.findtext(T) if len(child) == 1 else None
+                if text is not None and child.tag == IS:
+                    if not (text.isprintable() and "_x" not in text):
+                        text = decode_text(text)
+                    if len(text) <= _INTERN:
+                        # Columns repeat their values (dates, site ids, statuses): keep one copy.
+                        text = intern(text)
+                    if text:
+                        if col == len(values) + 1:
+                            values.append(text)
+                        else:
+                            _put(values, col, text)
+                    continue
+            if n == 1 and t != "inlineStr":
+                raw = c.findtext(V)
+                if raw is None:  # the only child is a formula, or something unknown
+                    formula = c.find(F)
+                    if formula is None:
+                        continue
+                    value = _formula_cell(sheet, formula, None, t, number, col)
+                    _put(values, col, value)
+                    continue
+                # The common cases first: this runs once per cell of the sheet.
+                if t == "s":
+                    value = strings.get(raw)
+                    if value is None:
+                        value = _missing_string(number, col)
+                    elif value == "":
+                        continue
+                    if col == len(values) + 1:
+                        values.append(value)
+                    else:
+                        _put(values, col, value)
+                    continue
+                if t is None or t == "n":
+                    s = c.get("s")
+                    kind = kind_of.get(s)
+                    if kind is None:
+                        kind = kind_of[s] = kinds[int(s)] if s.isdigit() and int(s) < len(kinds) else ""
+                    value = _numeric(raw, kind, date1904)
+                else:
+                    value = _typed(raw, t, number, col)
+                if value is not None:
+                    if col == len(values) + 1:
+                        values.append(value)
+                    else:
+                        _put(values, col, value)
+                continue
+            raw, formula, inline = None, None, None
             for child in c:
                 ctag = child.tag
                 if ctag == V:
@@ -300,70 +359,26 @@ def read_sheet(package: Package, part: str) -> Sheet:
                     formula = child
                 elif ctag == IS:
                     inline = child
-            value: CellValue
             if formula is not None:
-                sheet.formula_cells.add((number, col))
-                if formula.get("ref") and formula.get("t") in ("shared", "array"):
-                    sheet.formula_ranges.append(formula.get("ref", ""))
-            if t is None or t == "n":
-                if raw is None or raw == "":
-                    if formula is None:
-                        continue
-                    value = _no_value(formula, number, col)
-                else:
-                    num = _number(raw)
-                    if num is None:
-                        value = decode_text(raw) or None
-                    else:
-                        s = c.get("s")
-                        kind = kinds[int(s)] if s and s.isdigit() and int(s) < len(kinds) else ""
-                        value = from_serial(num, kind, date1904) if kind else num
-            elif t == "s":
-                if raw is None:
-                    if formula is None:
-                        continue
-                    value = _no_value(formula, number, col)
-                else:
-                    text = strings.get(raw)
-                    if text is None:
-                        value = Unreadable(
-                            f"the saved value of {column_letters(col)}{number} points at text "
-                            "missing from the file; open the file in Excel or LibreOffice, save "
-                            "it, and run again"
-                        )
-                    else:
-                        value = text or None
+                value = _formula_cell(sheet, formula, raw, t, number, col, strings, kinds, kind_of, c, date1904)
             elif t == "inlineStr":
                 value = decode_text(_rich_text(inline, ns)) if inline is not None else (decode_text(raw) if raw else "")
                 value = value or None
-            elif t == "str":
-                value = decode_text(raw) if raw else None
-                if value is None and formula is not None and raw is None:
-                    value = _no_value(formula, number, col)
-            elif t == "b":
-                if raw is None:
-                    if formula is None:
-                        continue
-                    value = _no_value(formula, number, col)
-                else:
-                    value = raw.strip() in ("1", "true", "TRUE")
-            elif t == "e":
-                code = raw or "an error"
-                value = Unreadable(
-                    f"{column_letters(col)}{number} shows the error {code}; fix that cell in the "
-                    "sheet and run again"
-                )
-            elif t == "d":
-                value = _iso(raw or "")
-            else:
-                value = decode_text(raw) if raw else None
-            if value is None:
+            elif raw is None:
                 continue
-            if col > len(values):
-                values.extend([None] * (col - len(values)))
-            values[col - 1] = value
+            elif t == "s":
+                value = strings.get(raw)
+                value = _missing_string(number, col) if value is None else (value or None)
+            elif t is None or t == "n":
+                s = c.get("s")
+                kind = kinds[int(s)] if s and s.isdigit() and int(s) < len(kinds) else ""
+                value = _numeric(raw, kind, date1904)
+            else:
+                value = _typed(raw, t, number, col)
+            if value is not None:
+                _put(values, col, value)
         if values:
-            rows[number] = values
+            rows[number] = tuple(values)
             if len(values) > width:
                 width = len(values)
         elem.clear()
@@ -372,6 +387,77 @@ def read_sheet(package: Package, part: str) -> Sheet:
     sheet.width = width
     sheet.max_row = max(rows, default=0)
     return sheet
+
+
+def _put(values: list[CellValue], col: int, value: CellValue) -> None:
+    if col > len(values):
+        values.extend([None] * (col - len(values)))
+    values[col - 1] = value
+
+
+def _numeric(raw: str, kind: str, date1904: bool) -> CellValue:
+    if raw == "":
+        return None
+    number = _number(raw)
+    if number is None:
+        return decode_text(raw) or None
+    return from_serial(number, kind, date1904) if kind else number
+
+
+def _missing_string(row: int, col: int) -> Unreadable:
+    return Unreadable(
+        f"the saved value of {column_letters(col)}{row} points at text missing from the file; "
+        "open the file in Excel or LibreOffice, save it, and run again"
+    )
+
+
+def _typed(raw: str, t: str, row: int, col: int) -> CellValue:
+    """A cell of type str, b, e or d (and anything unknown, as text)."""
+    if t == "str":
+        return decode_text(raw) or None
+    if t == "b":
+        return raw.strip() in ("1", "true", "TRUE")
+    if t == "e":
+        return Unreadable(
+            f"{column_letters(col)}{row} shows the error {raw or 'an error'}; fix that cell in the "
+            "sheet and run again"
+        )
+    if t == "d":
+        return _iso(raw)
+    return decode_text(raw) or None
+
+
+def _formula_cell(
+    sheet: Sheet,
+    formula: etree._Element,
+    raw: str | None,
+    t: str | None,
+    row: int,
+    col: int,
+    strings: "_Strings | None" = None,
+    kinds: list[str] | None = None,
+    kind_of: dict[str | None, str] | None = None,
+    cell: etree._Element | None = None,
+    date1904: bool = False,
+) -> CellValue:
+    """The value Excel saved with a formula, or why it cannot be known."""
+    sheet.formula_cells.add((row, col))
+    if formula.get("ref") and formula.get("t") in ("shared", "array"):
+        sheet.formula_ranges.append(formula.get("ref", ""))
+    if t == "e":
+        return _typed(raw or "", "e", row, col)
+    if raw is None or raw == "":
+        if t == "str" and raw == "":
+            return None  # a formula whose result is empty text
+        return _no_value(formula, row, col)
+    if t == "s" and strings is not None:
+        text = strings.get(raw)
+        return _missing_string(row, col) if text is None else (text or None)
+    if t is None or t == "n":
+        s = cell.get("s") if cell is not None else None
+        kind = kinds[int(s)] if kinds and s and s.isdigit() and int(s) < len(kinds) else ""
+        return _numeric(raw, kind, date1904)
+    return _typed(raw, t, row, col)
 
 
 def _no_value(formula: etree._Element, row: int, col: int) -> Unreadable:

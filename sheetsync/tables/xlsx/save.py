@@ -16,7 +16,7 @@ import stat
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from ...errors import TableError
@@ -27,16 +27,29 @@ STALE_SECONDS = 600
 _TAG = "sheetsync"
 
 
-def rebuild(package: Package, replaced: Mapping[str, bytes], added: Mapping[str, bytes]) -> bytes:
-    """The package's zip with `replaced` parts swapped in and `added` parts appended."""
+Content = bytes | Iterable[bytes | memoryview]
+
+
+def rebuild(package: Package, replaced: Mapping[str, Content], added: Mapping[str, bytes]) -> bytes:
+    """The package's zip with `replaced` parts swapped in and `added` parts appended.
+
+    A replaced part may be given as pieces: they are compressed one after another, so the new
+    part never exists whole in memory.
+    """
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as target:
         for info in package.zip.infolist():
             if info.filename in replaced:
                 fresh = zipfile.ZipInfo(info.filename, date_time=info.date_time)
                 fresh.compress_type = zipfile.ZIP_DEFLATED
                 fresh.external_attr = info.external_attr
-                target.writestr(fresh, replaced[info.filename], compresslevel=6)
+                content = replaced[info.filename]
+                if isinstance(content, bytes):
+                    target.writestr(fresh, content)
+                else:
+                    with target.open(fresh, "w") as fh:
+                        for piece in content:
+                            fh.write(piece)
             else:
                 target.writestr(info, package.zip.read(info))
         for name, data in added.items():

@@ -41,7 +41,7 @@ class _State:
     entry: SheetEntry
     sheet: Sheet
     notes: list[str] = field(default_factory=list)
-    xml: bytes | None = None  # the articles part, once a write needed it
+    xml: bytearray | None = None  # the articles part, once a write needed it
 
 
 class XlsxTable(Table):
@@ -84,10 +84,12 @@ class XlsxTable(Table):
             if values is None:
                 data.append(blank)
                 continue
-            row = values[:width]
-            if len(row) < width:
-                row = row + [None] * (width - len(row))
-            data.append(tuple(row))
+            if len(values) == width:
+                data.append(values)  # the tuple read is the row: no copy
+            elif len(values) > width:
+                data.append(values[:width])
+            else:
+                data.append(values + (None,) * (width - len(values)))
         notes = list(state.notes) + self._merge_notes(state)
         return Grid(header=tuple(header), rows=tuple(data), notes=tuple(notes),
                     title=state.entry.name)
@@ -167,7 +169,7 @@ class XlsxTable(Table):
                 continue
             edits.setdefault(c.row, {})[c.col] = c.value
         new_columns = {col: text for col, text in edits.get(1, {}).items() if text}
-        replaced: dict[str, bytes] = {}
+        replaced: dict[str, save.Content] = {}
         added: dict[str, bytes] = {}
         workbook_xml = package.workbook_xml
         filter_to = 0
@@ -175,7 +177,7 @@ class XlsxTable(Table):
             filter_to, workbook_xml, table_notes = self._grow_tables(state, new_columns, replaced, workbook_xml)
             notes.extend(table_notes)
         if edits:
-            xml = state.xml if state.xml is not None else package.read(state.entry.part)
+            xml = state.xml if state.xml is not None else package.read_large(state.entry.part)
             if new_columns:
                 # Columns a sync adds look as `init` would have made them: widths, header colour
                 # and note, wrapping, status colours. First, so that their new cells take the style.
@@ -185,13 +187,10 @@ class XlsxTable(Table):
             edit = SheetEdit(
                 cells=edits, new_columns=new_columns, filter_to=filter_to, heights=self._heights(sheet, edits)
             )
-            new_xml = Splicer(element_prefix(xml)).edit(xml, edit)
-            replaced[state.entry.part] = new_xml
-            overwritten = {(r, c) for r, row in edits.items() for c in row} & sheet.formula_cells
+            replaced[state.entry.part] = Splicer(element_prefix(xml)).edit_pieces(xml, edit)
+            overwritten = {(r, c) for r, c in sheet.formula_cells if c in edits.get(r, ())}
             if overwritten:
                 self._drop_from_calc_chain(state, overwritten, replaced)
-        else:
-            new_xml = state.xml
         if tab is not None:
             workbook_xml = self._replace_tab(state, tab, replaced, added, workbook_xml)
         if workbook_xml is not package.workbook_xml:
@@ -205,19 +204,25 @@ class XlsxTable(Table):
         state.data = data
         state.package = Package(data, self.path.name)
         state.entry = next(e for e in state.package.sheets if e.part == state.entry.part)
-        state.xml = new_xml
+        state.xml = None  # read again from the new package when a later write needs it
         if filter_to:
             r1, c1, r2, _ = parse_range(sheet.autofilter) or (1, 1, 1, 1)
             sheet.autofilter = f"{column_letters(c1)}{r1}:{column_letters(filter_to)}{r2}"
         for r, row in edits.items():
-            values = sheet.rows.setdefault(r, [])
+            values = list(sheet.rows.get(r, ()))
             for col, text in row.items():
                 if col > len(values):
                     values.extend([None] * (col - len(values)))
                 values[col - 1] = text or None
-                sheet.formula_cells.discard((r, col))
-            if any(v is not None for v in values):
-                sheet.width = max(sheet.width, max(i + 1 for i, v in enumerate(values) if v is not None))
+                if sheet.formula_cells:
+                    sheet.formula_cells.discard((r, col))
+            while values and values[-1] is None:
+                values.pop()
+            if values:
+                sheet.rows[r] = tuple(values)
+                sheet.width = max(sheet.width, len(values))
+            else:
+                sheet.rows.pop(r, None)
             sheet.max_row = max(sheet.max_row, r)
         return notes
 
@@ -317,7 +322,7 @@ class XlsxTable(Table):
 
     def _no_room_message(self, state: _State, count: int) -> str:
         sheet = state.sheet
-        far = next((n for n in sorted(sheet.rows) if len(sheet.rows[n]) == sheet.width), 1)
+        far = next((n for n in sorted(sheet.rows) if len(sheet.rows[n]) >= sheet.width), 1)
         return (
             f"{state.entry.name}: row {far} has a value in column {column_letters(sheet.width)}, "
             f"so there is no room after it for sheetsync's {count} column(s) (Excel stops at "

@@ -9,7 +9,7 @@ and a value such as "=1+1" stays text.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
@@ -30,8 +30,13 @@ _REF_ATTR = re.compile(rb'(\sref=")([^"]*)(")')
 _WIDE = {"notes": 48, "result_urls": 48, "resulturls": 48}
 
 
+_PLAIN = re.compile(r"[^\x00-\x1f\x7f&<>_\ud800-\udfff\ufffe\uffff]*\Z")
+
+
 def xml_text(value: str) -> str:
     """`value` as the escaped content of a <t> element."""
+    if _PLAIN.match(value):
+        return value  # nothing to strip, escape or protect: the common case
     text = _NOT_XML.sub("", strip_control(value))
     if "_x" in text:
         text = _LOOKS_ESCAPED.sub(r"_x005F_\1", text)
@@ -68,20 +73,28 @@ class Splicer:
         #: Column -> the style its <col> gives: a new cell below the header takes it, as a
         #: cell a person types into that column would (wrapping, alignment).
         self.column_styles: dict[int, bytes] = {}
+        self._openers: dict[int, bytes] = {}
+        self._row_at = 0
+        self._letters: dict[int, bytes] = {}
+        #: Every cell of the sheet names itself (r="..." first), so no row needs counting.
+        self.cells_named = False
+        x = prefix.replace(b"%", b"%%")
+        self._template = (
+            b"<" + x + b'c r="%s"%s t="inlineStr"><' + x + b'is><' + x + b't xml:space="preserve">%s</'
+            + x + b"t></" + x + b"is></" + x + b"c>"
+        )
 
     def new_cell(self, row: int, col: int, text: str, style: bytes | None) -> bytes:
-        ref = f"{column_letters(col)}{row}".encode()
+        letters = self._letters.get(col)
+        if letters is None:
+            letters = self._letters[col] = column_letters(col).encode()
+        ref = letters + b"%d" % row
         if style is None and row > 1 and text:
             style = self.column_styles.get(col)
         s = b' s="' + style + b'"' if style else b""
         if text == "":
             return b"<" + self.prefix + b'c r="' + ref + b'"' + s + b"/>" if style else b""
-        p = self.prefix
-        return (
-            b"<" + p + b'c r="' + ref + b'"' + s + b' t="inlineStr"><' + p + b'is><' + p
-            + b't xml:space="preserve">' + xml_text(text).encode("utf-8") + b"</" + p + b"t></"
-            + p + b"is></" + p + b"c>"
-        )
+        return self._template % (ref, s, xml_text(text).encode("utf-8"))
 
     def edit_row(
         self, attrs: bytes, inner: bytes | None, number: int, edits: Mapping[int, str], height: float = 0.0
@@ -95,6 +108,9 @@ class Splicer:
         if not inner:
             cells = b"".join(self.new_cell(number, c, t, None) for c, t in pending)
             return b"<" + p + b"row" + attrs + b">" + cells + b"</" + p + b"row>"
+        fast = self._edit_row_fast(attrs, inner, number, pending)
+        if fast is not None:
+            return fast
         pieces: list[bytes] = []
         pos = 0
         last_end = 0
@@ -124,26 +140,181 @@ class Splicer:
         pieces.append(inner[last_end:])
         return b"<" + p + b"row" + attrs + b">" + b"".join(pieces) + b"</" + p + b"row>"
 
+    def _edit_row_fast(
+        self, attrs: bytes, inner: bytes, number: int, pending: list[tuple[int, str]]
+    ) -> bytes | None:
+        """The usual row, found by the cells' own references; None when it needs a full scan.
+
+        Every cell names itself (r="J5") in files Excel writes, so each edited cell is found
+        with one search, and a missing one goes after the last cell when it is right of it.
+        """
+        p = self.prefix
+        opener = b"<" + p + b'c r="'
+        if not self.cells_named and inner.count(opener) != inner.count(b"<" + p + b"c ") + inner.count(b"<" + p + b"c>"):
+            return None  # a cell without its reference: positions must be counted
+        last = inner.rfind(opener)
+        last_col = 0
+        if last >= 0:
+            r = _R.match(inner, last + len(opener) - 4)
+            if r is None:
+                return None
+            last_col = column_index(r.group(1).decode())
+        suffix = b"%d\"" % number
+        replaced: list[tuple[int, int, bytes]] = []
+        appended: list[bytes] = []
+        openers = self._openers
+        for col, text in pending:
+            start = openers.get(col)
+            if start is None:
+                start = openers[col] = opener + column_letters(col).encode()
+            at = inner.find(start + suffix)
+            if at >= 0:
+                m = self.cell.match(inner, at)
+                if m is None:
+                    return None
+                style = _S.search(m.group(1))
+                replaced.append((at, m.end(), self.new_cell(number, col, text, style.group(1) if style else None)))
+            elif col > last_col:
+                appended.append(self.new_cell(number, col, text, None))
+            else:
+                return None  # it goes between existing cells
+        pieces = []
+        pos = 0
+        for start, end, cell in sorted(replaced):
+            pieces.append(inner[pos:start])
+            pieces.append(cell)
+            pos = end
+        if appended:
+            tail_at = len(inner)
+            if last >= 0:
+                m = self.cell.match(inner, last)
+                if m is None:
+                    return None
+                tail_at = max(m.end(), pos)
+            pieces.append(inner[pos:tail_at])
+            pieces.extend(appended)
+            pieces.append(inner[tail_at:])
+        else:
+            pieces.append(inner[pos:])
+        return b"<" + p + b"row" + attrs + b">" + b"".join(pieces) + b"</" + p + b"row>"
+
     def edit(self, xml: bytes, edit: SheetEdit) -> bytes:
         """`xml` with the cells, widths, dimension and filter of `edit` applied."""
+        return b"".join(self.edit_pieces(xml, edit))
+
+    def edit_pieces(self, xml: bytes, edit: SheetEdit) -> Iterator[bytes | memoryview]:
+        """The new part as pieces to write one after another.
+
+        The unchanged stretches are views of `xml` and each edited row is built only when its
+        turn comes, so a large sheet is never held twice in memory.
+        """
         opened = self.sheet_data.search(xml)
         if opened is None:
             raise ValueError("the worksheet has no <sheetData>")
         head = xml[: opened.start()]
         self.column_styles = column_styles(head, self.cols, self.col)
         if opened.group(1):  # <sheetData/>: no rows at all
-            body, tail = b"", xml[opened.end() :]
+            lo = hi = tail_at = opened.end()
         else:
-            end = xml.find(self.sheet_data_end, opened.end())
-            if end < 0:
+            hi = xml.find(self.sheet_data_end, opened.end())
+            if hi < 0:
                 raise ValueError("the worksheet's <sheetData> is not closed")
-            body, tail = xml[opened.end() : end], xml[end + len(self.sheet_data_end) :]
-        pieces: list[bytes] = []
+            lo, tail_at = opened.end(), hi + len(self.sheet_data_end)
+        tail = xml[tail_at:]
         pending = sorted(edit.cells)
+        p = self.prefix
+        found = self._find_rows(xml, lo, hi, pending)
+        head = self._dimension(head, edit)
+        if edit.new_columns:
+            head = self._widths(head, edit.new_columns)
+        if edit.filter_to:
+            tail = self._filter(tail, edit.filter_to)
+        yield head
+        yield b"<" + p + b"sheetData>"
+        if found is None:
+            yield self._edit_rows(xml[lo:hi], pending, edit.cells, edit.heights)
+        else:
+            yield from self._edited_rows(xml, hi, found, edit.cells, edit.heights)
+        yield self.sheet_data_end
+        yield tail
+
+    def _find_rows(self, xml: bytes, lo: int, hi: int, pending: list[int]) -> list[tuple[int, ...]] | None:
+        """Where each edited row is in xml[lo:hi], found by its own number (r="5" first, as
+        Excel writes it): (number, start, end of open tag, end) per row, (number,) for a row
+        to append; None when some row needs the full scan."""
+        p = self.prefix
+        opener = b"<" + p + b'row r="'
+        if xml.count(opener, lo, hi) != xml.count(b"<" + p + b"row ", lo, hi) + xml.count(b"<" + p + b"row>", lo, hi):
+            return None
+        close = b"</" + p + b"row>"
+        cell = b"<" + p + b'c r="'
+        # Checked once for the whole sheet, instead of once per edited row.
+        self.cells_named = xml.count(cell, lo, hi) == xml.count(b"<" + p + b"c ", lo, hi) + xml.count(b"<" + p + b"c>", lo, hi)
+        last_number = 0
+        last = xml.rfind(opener, lo, hi)
+        if last >= 0:
+            end = xml.find(b'"', last + len(opener), hi)
+            last_number = int(xml[last + len(opener) : end])
+        found: list[tuple[int, ...]] = []
+        pos = lo
+        for number in pending:
+            if number > last_number:
+                found.append((number,))
+                continue
+            at = xml.find(opener + b'%d"' % number, pos, hi)
+            if at < 0:
+                return None  # a row between existing ones: the full scan places it
+            gt = xml.find(b">", at, hi)
+            if xml[gt - 1 : gt] == b"/":
+                found.append((number, at, gt, gt + 1))
+            else:
+                finish = xml.find(close, gt, hi)
+                if finish < 0:
+                    return None
+                found.append((number, at, gt, finish + len(close)))
+            pos = found[-1][3]
+        self._row_at = lo
+        return found
+
+    def _edited_rows(
+        self,
+        xml: bytes,
+        hi: int,
+        found: list[tuple[int, ...]],
+        cells: Mapping[int, Mapping[int, str]],
+        heights: Mapping[int, float],
+    ) -> Iterator[bytes | memoryview]:
+        view = memoryview(xml)
+        close = b"</" + self.prefix + b"row>"
+        attr_at = len(b"<" + self.prefix + b"row")
+        pos = self._row_at
+        appended = []
+        for place in found:
+            if len(place) == 1:
+                appended.append(place[0])
+                continue
+            number, at, gt, end = place
+            if at > pos:
+                yield view[pos:at]
+            if xml[gt - 1 : gt] == b"/":
+                attrs, inner = xml[at + attr_at : gt - 1], None
+            else:
+                attrs, inner = xml[at + attr_at : gt], xml[gt + 1 : end - len(close)]
+            yield self.edit_row(attrs, inner, number, cells[number], heights.get(number, 0.0))
+            pos = end
+        yield view[pos:hi]
+        for number in appended:
+            yield self.edit_row(b' r="%d"' % number, None, number, cells[number], heights.get(number, 0.0))
+
+    def _edit_rows(
+        self, body: bytes, pending: list[int], cells: Mapping[int, Mapping[int, str]], heights: Mapping[int, float]
+    ) -> bytes:
+        """Every row scanned in order: for rows without numbers, or new rows between others."""
+        edit = SheetEdit(cells=cells, new_columns={}, heights=heights)
+        pieces: list[bytes] = []
         i = 0
         pos = 0
         number = 0
-        p = self.prefix
         for m in self.row.finditer(body):
             if i >= len(pending):
                 break
@@ -166,13 +337,7 @@ class Splicer:
         pieces.append(body[pos:])
         for number in pending[i:]:
             pieces.append(self.edit_row(f' r="{number}"'.encode(), None, number, edit.cells[number], edit.heights.get(number, 0.0)))
-        new_body = b"".join(pieces)
-        head = self._dimension(head, edit)
-        if edit.new_columns:
-            head = self._widths(head, edit.new_columns)
-        if edit.filter_to:
-            tail = self._filter(tail, edit.filter_to)
-        return head + b"<" + p + b"sheetData>" + new_body + self.sheet_data_end + tail
+        return b"".join(pieces)
 
     def _dimension(self, head: bytes, edit: SheetEdit) -> bytes:
         m = self.dimension.search(head)
