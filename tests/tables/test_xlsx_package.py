@@ -352,3 +352,30 @@ def test_a_zip_with_the_articles_part_missing_says_the_file_is_damaged(tmp_path)
     path.write_bytes(buffer.getvalue())
     with pytest.raises(TableError, match="d.xlsx"):
         XlsxTable(path).read()
+
+
+# --- merged cells ----------------------------------------------------------------------------
+
+
+def test_a_merged_header_cell_is_named_as_the_reason_a_column_is_missing(tmp_path):
+    rows = [["article_title", None, "article_urls", "target_website_ids"], ["Alpha", "the body", "https://e.com", "1"]]
+    path = make(tmp_path / "mh.xlsx", rows, build=lambda wb, ws: ws.merge_cells("A1:B1"))
+    with pytest.raises(TableError) as caught:
+        XlsxTable(path).read()
+    message = str(caught.value)
+    assert message.startswith("The header row has no article_body column")
+    assert "Articles: header cells A1:B1 are merged, so only the first cell of each has a header; unmerge them" in message
+
+
+def test_a_merged_header_that_hides_nothing_is_only_noted(tmp_path):
+    rows = [["article_title", "article_body", "article_urls", "target_website_ids", "my notes", None], ["Alpha", "b", "u", "1"]]
+    path = make(tmp_path / "ok.xlsx", rows, build=lambda wb, ws: ws.merge_cells("E1:F1"))
+    grid = XlsxTable(path).read()
+    assert any("header cells E1:F1 are merged" in n for n in grid.notes)
+
+
+def test_merged_cells_in_sheetsyncs_columns_are_named_before_any_write(tmp_path):
+    path = make(tmp_path / "mo.xlsx", [["title", "row_key", "status"], ["Alpha", "ka"], ["Bravo", "kb"]],
+                build=lambda wb, ws: ws.merge_cells("C2:C3"))
+    grid = XlsxTable(path).read()
+    assert any("cells C2:C3 are merged in sheetsync's columns" in n for n in grid.notes)

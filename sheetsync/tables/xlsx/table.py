@@ -71,6 +71,7 @@ class XlsxTable(Table):
         header = [cell_text(v) for v in first]
         while header and not header[-1]:
             header.pop()
+        self._explain_merged_header(state, header)
         width = len(header)
         blank = (None,) * width
         last = 0
@@ -366,6 +367,28 @@ class XlsxTable(Table):
                 )
         return notes
 
+    def _explain_merged_header(self, state: _State, header: list[str]) -> None:
+        """A required column missing from a header row with merged cells: say the merge is why.
+
+        Only the first cell of a merge holds its text, so a header merged over several
+        columns leaves the others without one; "no article_body column" alone would not tell
+        the person what to change.
+        """
+        merged = [ref for ref in state.sheet.merges if (b := parse_range(ref)) and b[0] == 1 and b[3] > b[1]]
+        if not merged:
+            return
+        from ...sheet import map_header  # the core's own header rules, so the two never disagree
+
+        try:
+            map_header(header)
+        except TableError as exc:
+            shown = ", ".join(merged[:_MAX_MERGE_NOTES])
+            raise TableError(
+                f"{str(exc).rstrip('.')}. {state.entry.name}: header cells {shown} are merged, so "
+                "only the first cell of each has a header; unmerge them and give every column its "
+                "own header in row 1."
+            ) from None
+
     @staticmethod
     def _merged_cells(sheet: Sheet) -> dict[tuple[int, int], tuple[int, int]]:
         """Every merged cell other than a top-left one -> its top-left cell."""
@@ -399,6 +422,19 @@ class XlsxTable(Table):
                 f"{state.entry.name}: header cells {shown} are merged, so only the first cell of "
                 "each names a column and the columns under the rest have no header; unmerge them "
                 "and give every column its own header in row 1."
+            )
+        header = [header_key(cell_text(v)) for v in state.sheet.rows.get(1, ())]
+        owned = {i + 1 for i, h in enumerate(header) if h in _OWNED}
+        blocked = []
+        for ref in ranges:
+            bounds = parse_range(ref)
+            if bounds and bounds[2] >= 2 and any(bounds[1] <= c <= bounds[3] for c in owned):
+                blocked.append(ref)
+        if blocked:
+            notes.append(
+                f"{state.entry.name}: cells {', '.join(blocked[:_MAX_MERGE_NOTES])} are merged in "
+                "sheetsync's columns, so the rows under them cannot get their own task ids and "
+                "statuses there; unmerge them."
             )
         shown = ", ".join(ranges[:_MAX_MERGE_NOTES])
         more = f" and {len(ranges) - _MAX_MERGE_NOTES} more" if len(ranges) > _MAX_MERGE_NOTES else ""
