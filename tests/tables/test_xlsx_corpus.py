@@ -220,3 +220,59 @@ def test_libreoffice_opens_every_synced_workbook_it_opened_before(synced, tmp_pa
     broken = [p.name for p in originals if p in opened_before]
     assert not broken, f"LibreOffice opens these before the sync but not after: {broken}\n{log}"
     assert len(opened) >= len(paths) - len(refused)
+
+
+def _comparable(value: object) -> object:
+    """A value as both readers can agree on it (openpyxl shows errors as text, dates as datetimes)."""
+    import datetime as dt
+
+    from sheetsync.tables.base import Unreadable
+    from sheetsync.tables.xlsx.reader import decode_text
+
+    if isinstance(value, Unreadable) or (isinstance(value, str) and value.startswith("#")):
+        return "<unreadable>"
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date()
+    if isinstance(value, (dt.time, dt.timedelta)):
+        return str(value)
+    if isinstance(value, str):
+        return decode_text(value)
+    return value
+
+
+def test_the_streaming_reader_reads_every_excel_worksheet_as_openpyxl_does():
+    import warnings
+
+    import openpyxl
+
+    from sheetsync.tables.base import Unreadable
+    from sheetsync.tables.xlsx.package import Package
+    from sheetsync.tables.xlsx.reader import read_sheet
+
+    compared = 0
+    differences = []
+    for name in FILES:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(CORPUS / name, data_only=True, rich_text=False)
+        package = Package((CORPUS / name).read_bytes(), name)
+        for entry in package.sheets:
+            if entry.kind != "worksheet":
+                continue
+            ours = read_sheet(package, entry.part)
+            theirs = book[entry.name]
+            for row in theirs.iter_rows():
+                for cell in row:
+                    if cell.value is None:
+                        continue
+                    mine = ours.rows.get(cell.row, ())
+                    value = mine[cell.column - 1] if cell.column <= len(mine) else None
+                    compared += 1
+                    if _comparable(value) != _comparable(cell.value):
+                        differences.append((name, entry.name, cell.coordinate, value, cell.value))
+            for number, values in ours.rows.items():
+                for i, value in enumerate(values):
+                    if value is not None and not isinstance(value, Unreadable) and theirs.cell(number, i + 1).value is None:
+                        differences.append((name, entry.name, (number, i + 1), value, None))
+    assert compared > 1000
+    assert not differences, differences[:10]
