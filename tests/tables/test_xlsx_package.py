@@ -379,3 +379,16 @@ def test_merged_cells_in_sheetsyncs_columns_are_named_before_any_write(tmp_path)
                 build=lambda wb, ws: ws.merge_cells("C2:C3"))
     grid = XlsxTable(path).read()
     assert any("cells C2:C3 are merged in sheetsync's columns" in n for n in grid.notes)
+
+
+def test_a_cut_off_in_place_save_keeps_the_complete_temp_file(tmp_path):
+    # A hard-linked workbook is written in place from a finished temp file; if that write is
+    # cut off, the temp file is the only whole copy, so the next run must not delete it.
+    path = make(tmp_path / "hl.xlsx", ROWS)
+    real = xlsx_save.real_path(path)
+    complete = tmp_path / f"{xlsx_save.temp_prefix(real)}{xlsx_save._host()}-999999999-abc.tmp"
+    complete.write_bytes(path.read_bytes())
+    path.write_bytes(b"PK\x03\x04 cut off")
+    with pytest.raises(TableError, match="not a readable"):
+        XlsxTable(path).read()
+    assert complete.exists()

@@ -41,12 +41,6 @@ def parse(data: bytes) -> etree._Element:
     return etree.fromstring(data, parser())
 
 
-def local(tag: object) -> str:
-    """An element's tag without its namespace."""
-    text = str(tag)
-    return text.rsplit("}", 1)[-1]
-
-
 def rel_attr(elem: etree._Element, name: str) -> str:
     """An `r:`-namespaced attribute (`r:id`), whichever relationships namespace the file uses."""
     for ns in REL_NAMESPACES:

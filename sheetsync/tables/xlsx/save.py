@@ -92,6 +92,10 @@ def clean_leftovers(path: Path) -> list[str]:
     """
     real = real_path(path)
     removed = []
+    if real.exists() and not zipfile.is_zipfile(real):
+        # A save written in place (a hard-linked file) was cut off: the temp file beside it
+        # is the complete new version, and the only one left. Keep it for the person.
+        return removed
     host = _host()
     ours = temp_prefix(real)
     try:

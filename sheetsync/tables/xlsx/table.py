@@ -175,8 +175,7 @@ class XlsxTable(Table):
         workbook_xml = package.workbook_xml
         filter_to = 0
         if new_columns:
-            filter_to, workbook_xml, table_notes = self._grow_tables(state, new_columns, replaced, workbook_xml)
-            notes.extend(table_notes)
+            filter_to, workbook_xml = self._grow_tables(state, new_columns, replaced, workbook_xml)
         if edits:
             xml = state.xml if state.xml is not None else package.read_large(state.entry.part)
             if new_columns:
@@ -459,12 +458,12 @@ class XlsxTable(Table):
     # --- writing -----------------------------------------------------------------------------
 
     def _grow_tables(
-        self, state: _State, new_columns: dict[int, str], replaced: dict[str, bytes], workbook_xml: bytes
-    ) -> tuple[int, bytes, list[str]]:
+        self, state: _State, new_columns: dict[int, str], replaced: dict[str, save.Content], workbook_xml: bytes
+    ) -> tuple[int, bytes]:
         """Let a Table or AutoFilter that ends just left of the new columns take them in."""
         first, last = min(new_columns), max(new_columns)
         if sorted(new_columns) != list(range(first, last + 1)):
-            return 0, workbook_xml, []
+            return 0, workbook_xml
         for part, xml in self._tables(state):
             root = parse(xml)
             bounds = parse_range(root.get("ref", ""))
@@ -478,7 +477,7 @@ class XlsxTable(Table):
         if bounds is not None and bounds[0] == 1 and bounds[3] + 1 == first:
             filter_to = last
             workbook_xml = self._grow_filter_name(state, workbook_xml, last)
-        return filter_to, workbook_xml, []
+        return filter_to, workbook_xml
 
     def _grow_filter_name(self, state: _State, workbook_xml: bytes, last: int) -> bytes:
         """The hidden _FilterDatabase name Excel keeps for an AutoFilter, grown with it."""
@@ -501,7 +500,7 @@ class XlsxTable(Table):
             new, n = alt.subn(grow, workbook_xml, count=1)
         return new if n else workbook_xml
 
-    def _drop_from_calc_chain(self, state: _State, cells: set[tuple[int, int]], replaced: dict[str, bytes]) -> None:
+    def _drop_from_calc_chain(self, state: _State, cells: set[tuple[int, int]], replaced: dict[str, save.Content]) -> None:
         """Excel reports a damaged file when its calculation chain names a cell without a formula."""
         chain = next((r.target for r in state.package.workbook_rels if r.type == "calcChain"), "")
         if not chain or not state.package.has(chain):
@@ -532,7 +531,7 @@ class XlsxTable(Table):
         replaced[chain] = b"".join(out)
 
     def _replace_tab(
-        self, state: _State, tab: Tab, replaced: dict[str, bytes], added: dict[str, bytes], workbook_xml: bytes
+        self, state: _State, tab: Tab, replaced: dict[str, save.Content], added: dict[str, bytes], workbook_xml: bytes
     ) -> bytes:
         package = state.package
         rows = [tab.header, *tab.rows]
