@@ -392,3 +392,11 @@ def test_a_cut_off_in_place_save_keeps_the_complete_temp_file(tmp_path):
     with pytest.raises(TableError, match="not a readable"):
         XlsxTable(path).read()
     assert complete.exists()
+
+
+def test_text_that_looks_like_an_excel_escape_comes_back_as_written(tmp_path):
+    # Excel reads _xHHHH_ in cell text as a character; its own escape for a literal one is _x005F_.
+    path = make(tmp_path / "esc.xlsx", ROWS)
+    write(path, RowWrite("ka", {"notes": "_x0041_ stays, the bell\x07 goes, <b>&amp;</b> stays"}, 2))
+    assert "_x005F_x0041_" in parts(path)[SHEET].decode()
+    assert XlsxTable(path).read().rows[0][3] == "_x0041_ stays, the bell goes, <b>&amp;</b> stays"
