@@ -648,8 +648,7 @@ class XlsxTable(Table):
             if too_far:
                 raise TableError(self._no_room_message(state, len(too_far)))
             new_columns = {p.col: p.header for p in plan.added}
-            filter_to, workbook_xml, table_notes = self._grow_tables(state, new_columns, replaced, workbook_xml)
-            notes.extend(table_notes)
+            filter_to, workbook_xml = self._grow_tables(state, new_columns, replaced, workbook_xml)
             new_xml = Splicer(element_prefix(new_xml)).edit(new_xml, SheetEdit(cells=cells, new_columns={}, filter_to=filter_to))
         howto = next((e for e in package.sheets if e.name.casefold() == L.HOWTO_TAB.casefold()), None)
         howto_xml = howto_worksheet(package.main_ns, styles)
