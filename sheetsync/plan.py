@@ -212,6 +212,21 @@ class Hold(Action):
 
 
 @dataclass(frozen=True)
+class Yielded(Action):
+    """Not sent: another sync holds the sheet lease and is sending rows right now.
+
+    Nothing is written to the row: the holder is giving it its key and task id meanwhile.
+    """
+
+    reason: str
+    kind = "not-sent"
+
+    @property
+    def message(self) -> str:
+        return self.reason
+
+
+@dataclass(frozen=True)
 class Wait(Action):
     """Valid and ready, but the credits (or --max-credits) do not cover it yet."""
 

@@ -28,7 +28,7 @@ from .lease import Claim, LeasePolicy, SheetLease
 from .lock import SheetLock
 from . import tabs as T
 from .own_tabs import check_tabs, is_own
-from .plan import Gate, Hold, New, NotReady, Plan, Refresh, Reject, SpendLimit, Submit, build, problems_text
+from .plan import Gate, New, NotReady, Plan, Refresh, Reject, SpendLimit, Submit, Yielded, build, problems_text
 from .sheet import check_ownership, map_header, read_rows
 from .tables.base import Tab, Table
 
@@ -381,10 +381,10 @@ class _Look:
 
 def _yield_to(plan: Plan, holder: Claim) -> Plan:
     """The plan with every submission held: another sync holds the sheet lease."""
-    reason = f"Not sent this run: {holder.describe()}, sending rows of this sheet; run sync again after that."
+    reason = f"Not sent by this run: {holder.describe()} and is sending rows of this sheet."
     actions = tuple(
         # A row without its key keeps it so: the holder may be giving it one right now.
-        Hold(a.row, "" if a.by_position else a.key, reason, by_position=a.by_position)
+        Yielded(a.row, "" if a.by_position else a.key, reason, by_position=a.by_position)
         if isinstance(a, Submit) else a
         for a in plan.actions
     )

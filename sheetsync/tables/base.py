@@ -79,7 +79,8 @@ class RowWrite:
 
     The row is found again by `key` in the key column. When `new_key` is set the key is being
     assigned now: the row is then the one at `read_row`, and only if its key cell is still
-    empty and its anchor cell still reads `anchor`.
+    empty and its anchor cell still reads `anchor`. With `new_key` and an empty `key`, only
+    `values` are written there: the key cell stays empty (a row that must not get a key).
     """
 
     key: str
@@ -237,7 +238,10 @@ def place(current: Columns, writeback: WriteBack) -> Placement:
                 continue
             else:
                 target = row.read_row
-            result.cells.append(CellWrite(target, column(writeback.key_column), row.key))
+            # An empty key writes values to a row that must stay without one (a held row): its
+            # key cell is never touched, so a key another sync just gave it is never erased.
+            if row.key:
+                result.cells.append(CellWrite(target, column(writeback.key_column), row.key))
         else:
             if row.key in copies:
                 rows = ", ".join(str(n) for n in copies[row.key])
