@@ -520,6 +520,8 @@ def refresh(ctx: Context, plan: Plan) -> None:
             continue
         ctx.fetched[task_id] = task
         values = task_values(task)
+        if getattr(a, "duplicates", ()):
+            values[C.NOTES] = "\n".join(n for n in (values[C.NOTES], a.note or "") if n)
         if parse_marker(task.name) is not None or not a.row.owned.get(C.MODE):
             values[C.MODE] = _mode_of(task)
         values[C.STATUS] = status_text(values[C.STATUS], _mode_of(task) == SANDBOX)

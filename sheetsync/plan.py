@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -165,6 +165,8 @@ class Refresh(Action):
     fetch: bool
     #: Why the task needs a person (placements failed), known without fetching; "" if nothing.
     failure: str = ""
+    #: Other tasks on BacklinkBase whose names end in this row's key (paid twice somehow).
+    duplicates: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:  # type: ignore[override]
@@ -173,12 +175,14 @@ class Refresh(Action):
     @property
     def attention(self) -> bool:  # type: ignore[override]
         # A failed placement needs a person every time it is reported, not only when first seen.
-        return self.summary is None or bool(self.failure)
+        return self.summary is None or bool(self.failure) or bool(self.duplicates)
 
     @property
     def message(self) -> str:
         if self.summary is None:
             return f"task {self.task_id} is not in this account's task list"
+        if self.duplicates:
+            return self.duplicates_text
         if self.failure and not self.fetch:
             return self.failure
         return "refresh" if self.fetch else "unchanged"
@@ -191,7 +195,17 @@ class Refresh(Action):
                 "BACKLINKBASE_API_TOKEN is the account that created it, or clear task_id and "
                 "row_key to submit the row again."
             )
+        if self.duplicates:
+            return self.duplicates_text
         return None
+
+    @property
+    def duplicates_text(self) -> str:
+        ids = ", ".join((self.task_id, *self.duplicates))
+        return (
+            f"BacklinkBase has {len(self.duplicates) + 1} tasks for this row ({ids}); sheetsync "
+            f"follows {self.task_id}. Cancel the others in the BacklinkBase dashboard."
+        )
 
 
 @dataclass(frozen=True)
@@ -341,6 +355,8 @@ class Plan:
     notes: tuple[str, ...] = ()
     #: Submissions per batch: before each batch after the first the task list is read again.
     batch_size: int = 20
+    #: Tasks whose details (task/show) would say whether a held row matches them in content.
+    details_needed: tuple[str, ...] = ()
 
     def of(self, kind: type[Action]) -> list[Any]:
         """The actions of one kind, in sheet order."""
@@ -436,6 +452,7 @@ def build(
     batch_size: int = 20,
     gate: Gate | None = None,
     spend_limit: SpendLimit | None = None,
+    details: Mapping[str, models.Task] | None = None,
 ) -> Plan:
     """Decide every row's action, in sheet order. Pure, given `make_key` (and `gate`).
 
@@ -457,6 +474,16 @@ def build(
             rows_of_key.setdefault(r.key.strip(), []).append(r.row)
     first_row_of_key = {key: found[0] for key, found in rows_of_key.items()}
 
+    # Tasks of this run's mode by their name without the marker: a row without a task whose
+    # name and content match one was sent before under a key it no longer has.
+    by_name: dict[str, list[models.TaskSummary]] = {}
+    for found in by_marker.values():
+        for t in found:
+            parsed = parse_marker(t.name)
+            if parsed and parsed[1] == sandbox:
+                by_name.setdefault(" ".join(t.name.split()[:-1]), []).append(t)
+    wanted: set[str] = set()
+    doubled: list[int] = []
     actions: list[Action] = []
     needs_catalogue = False
     budget = _Budget(balance, max_credits, sandbox, spend_limit)
@@ -481,6 +508,10 @@ def build(
             # that a row with a wrong id is shown as invalid, never as "a push will submit it".
             needs_catalogue = needs_catalogue or catalogue is None
             return New(r, key, by_position=fresh)
+        twin = _server_twin(r, key, by_name, details, wanted)
+        if twin is not None:
+            # Content BacklinkBase already has under another key: never sent blind.
+            return Hold(r, "" if fresh else key, _server_twin_reason(twin, first_row_of_key), by_position=fresh)
         task = new_task(r, key, sandbox)
         needs_catalogue = needs_catalogue or catalogue is None
         held = gate(r, key, task.cost) if gate is not None else ""
@@ -530,6 +561,10 @@ def build(
             continue
         if has_task:
             action = _follow(r, key, task_id, by_id.get(task_id), journal, pull, make_key)
+            others = tuple(t.id for t in by_marker.get(marker(key, row_mode == SANDBOX), []) if t.id != task_id) if key else ()
+            if isinstance(action, Refresh) and others:
+                action = replace(action, duplicates=others)
+                doubled.append(r.row)
             if action is not None:
                 actions.append(action)
             continue
@@ -537,7 +572,8 @@ def build(
         if not key:
             twin = _submitted_twin(r, mode, sandbox, journal, by_id, by_marker)
             if twin:
-                actions.append(Hold(r, make_key(), _twin_reason(*twin, first_row_of_key), by_position=True))
+                # No key: one given now would let the next run send the row as new.
+                actions.append(Hold(r, "", _twin_reason(*twin, first_row_of_key), by_position=True))
             else:
                 actions.append(new_or_waiting(r, "", False))
             continue
@@ -577,6 +613,11 @@ def build(
             actions.append(new_or_waiting(r, key, bool(entry and entry.state in (INTENT, UNKNOWN))))
 
     notes = []
+    if doubled:
+        notes.append(
+            "BacklinkBase has more than one task for row(s) " + ", ".join(str(n) for n in doubled)
+            + "; their notes name the tasks to cancel."
+        )
     if budget.first_waiting:
         notes.append(f"Rows from row {budget.first_waiting} on wait for credits.")
     return Plan(
@@ -587,6 +628,7 @@ def build(
         needs_catalogue=needs_catalogue,
         notes=tuple(notes),
         batch_size=batch_size,
+        details_needed=tuple(sorted(wanted)),
     )
 
 
@@ -734,6 +776,58 @@ def _article_moved(r: ArticleRow, key: str, task_id: str, journal: Snapshot, mod
         "was sent, or a sort moved the article away from its row_key and task_id), so the "
         "task's status is not shown here; put the article back, or clear row_key, task_id and "
         "status to send it as a new task."
+    )
+
+
+def _server_twin(
+    r: ArticleRow,
+    key: str,
+    by_name: dict[str, list[models.TaskSummary]],
+    details: Mapping[str, models.Task] | None,
+    wanted: set[str],
+) -> models.TaskSummary | None:
+    """A task under another key with this row's name and (when its details are known) content.
+
+    The task list gives names only; `details` (task/show) adds the title, URLs and target
+    sites. Without them a name match is enough to hold the row: it is never sent blind.
+    """
+    for t in by_name.get(" ".join(derive_name(r).split()), []):
+        parsed = parse_marker(t.name)
+        if parsed is None or parsed[0] == key:
+            continue
+        shown = (details or {}).get(t.id)
+        if shown is None:
+            wanted.add(t.id)
+            return t
+        if _same_content(r, shown):
+            return t
+    return None
+
+
+def _same_content(r: ArticleRow, task: models.Task) -> bool:
+    if task.article is None:
+        return True  # nothing to tell them apart by: hold rather than risk paying twice
+    urls = {u.strip().rstrip("/") for u in task.article.urls}
+    sites = {p.site_id for p in task.placements}
+    return (
+        " ".join(task.article.title.split()) == " ".join(r.title.split())
+        and urls == {u.strip().rstrip("/") for u in r.urls}
+        and (not sites or sites == set(r.target_ids))
+    )
+
+
+def _server_twin_reason(task: models.TaskSummary, first_row_of_key: dict[str, int]) -> str:
+    parsed = parse_marker(task.name)
+    other = parsed[0] if parsed else "?"
+    if other in first_row_of_key:
+        return (
+            f"This row repeats row {first_row_of_key[other]} (task {task.id} has its name and "
+            "content); change this row's name to submit it as a new task, or delete it."
+        )
+    return (
+        f"BacklinkBase already has task {task.id} with this row's name and content, sent as "
+        f"row_key {other}, which no row holds now; put {other} into row_key (and {task.id} into "
+        "task_id), or change the row's name to submit it as a new task."
     )
 
 

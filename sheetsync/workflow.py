@@ -341,6 +341,7 @@ class _Look:
         self.catalogue: models.Catalogue | None = None
         self.balance: int | None = None
         self.priced = False
+        self.details: dict[str, models.Task] = {}
 
     def run(self, *, again: bool = False) -> None:
         """Read and decide; `again`: only the task list and the journal are read anew."""
@@ -365,7 +366,7 @@ class _Look:
                 rows, remote=remote, catalogue=catalogue, balance=balance, today=today,
                 sandbox=options.sandbox, max_credits=options.max_credits, journal=snapshot,
                 push=self.push, pull=self.pull, batch_size=max(1, options.batch_size),
-                gate=options.gate, spend_limit=options.spend_limit,
+                gate=options.gate, spend_limit=options.spend_limit, details=self.details,
             )  # fmt: skip
 
         self.plan = plan_with(None, None)
@@ -377,6 +378,23 @@ class _Look:
             # A second look (under the lease) reuses the first one's catalogue and balance: a
             # balance another sync lowered meanwhile is refused by BacklinkBase (409), not overspent.
             self.plan = plan_with(self.catalogue, self.balance)
+        wanted = [t for t in self.plan.details_needed if t not in self.details]
+        if wanted:
+            # A row whose name matches a task sent under another key: its details say whether
+            # the content matches too. One that cannot be fetched keeps the row held.
+            for task_id in wanted:
+                try:
+                    self.details[task_id] = self.client.task(task_id)
+                except errors.BadTokenError:
+                    raise
+                except errors.ApiError:
+                    continue
+            self.plan = plan_with(self.catalogue, self.balance)
+            if self.plan.needs_catalogue and not self.priced:
+                self.catalogue = self.client.sites()
+                self.balance = None if options.sandbox or not self.push else self.client.credits()
+                self.priced = True
+                self.plan = plan_with(self.catalogue, self.balance)
 
 
 def _yield_to(plan: Plan, holder: Claim) -> Plan:
