@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from sheetsync.client import Client
 from sheetsync.tables.xlsx import XlsxTable
 from tests.sync.helpers import HEADER, World, article
 
@@ -122,7 +123,12 @@ def synced(tmp_path_factory):
             result = folder / name
             shutil.copyfile(seeded, result)
             try:
-                report = world.run(XlsxTable(result, "Articles"))
+                # Every file holds the same articles: each gets its own account, or the second
+                # file's rows would rightly be held as the first file's tasks sent again.
+                token = f"corpus-{len(results)}-token"
+                world.emu.add_account(token, 1000)
+                client = Client(token, world.server.base_url, rate_limit=0, timeout=(2.0, 5.0), max_retries=1)
+                report = world.run(XlsxTable(result, "Articles"), client=client)
                 with XlsxTable(result, "Articles") as table:
                     grid = table.read()
                 outcome: object = (report, grid)
