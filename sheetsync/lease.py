@@ -153,12 +153,16 @@ class SheetLease:
         if self.held is None:
             return
         self.held = None
-        try:
-            current = self._read()
-            if current is not None and current.holder == self.holder:
-                self._write(None)
-        except TableError:
-            pass
+        for _ in range(3):
+            try:
+                current = self._read()
+                if current is not None and current.holder == self.holder:
+                    self._write(None)
+                return
+            except SheetBusyError:
+                continue  # the file changed under the write (another sync's save): read again
+            except TableError:
+                return
 
     # --- the tab ---------------------------------------------------------------------------
 
