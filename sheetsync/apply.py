@@ -583,23 +583,26 @@ def known_placements(ctx: Context) -> dict[str, tuple[models.Placement, ...]]:
 
 def placements_tab(
     ctx: Context,
-    rows: Sequence[tuple[str, str]],
+    rows: Sequence[tuple[str, str, str]],
     site_url: Callable[[int], str],
     checks: Mapping[tuple[str, int], Mapping[str, str]] | None = None,
 ) -> Tab:
     """The Placements tab: one line per task x site, for the tasks in the sheet.
+
+    `rows`: (row key, article title, task id) of each row with a task, in sheet order.
 
     `checks` fills the link checker's columns per (task id, site id); they stay blank without.
     """
     known = known_placements(ctx)
     checks = checks or {}
     lines: list[tuple[str, ...]] = []
-    for key, task_id in rows:
+    for key, title, task_id in rows:
         for p in known.get(task_id, ()):
             checked = checks.get((task_id, p.site_id), {})
             lines.append(
                 (
                     key,
+                    title,
                     task_id,
                     str(p.site_id),
                     site_url(p.site_id),

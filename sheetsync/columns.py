@@ -63,6 +63,7 @@ PLACEMENT_CHECK_COLUMNS = (
 PLACEMENTS_TAB = "Placements"
 PLACEMENT_COLUMNS = (
     "row_key",
+    "article_title",
     "task_id",
     "site_id",
     "site_url",
@@ -72,3 +73,5 @@ PLACEMENT_COLUMNS = (
     "completed",
     *PLACEMENT_CHECK_COLUMNS,
 )
+# The header an earlier version wrote (no article_title): still sheetsync's own tab.
+OLD_PLACEMENT_COLUMNS = tuple(c for c in PLACEMENT_COLUMNS if c != "article_title")

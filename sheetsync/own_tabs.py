@@ -48,7 +48,9 @@ def check_tabs(table: Table, grid: Grid, *, placements_known: bool = False) -> N
         header = table.tab_header(C.PLACEMENTS_TAB)
     except NotImplementedError:
         return
-    if header is not None and not is_own(header, C.PLACEMENT_COLUMNS):
+    if header is not None and not any(
+        is_own(header, own) for own in (C.PLACEMENT_COLUMNS, C.OLD_PLACEMENT_COLUMNS)
+    ):
         raise TableError(own_tab_message(C.PLACEMENTS_TAB, header, "one line per task and site"))
 
 

@@ -299,7 +299,7 @@ def _sync(
     if pull and after_pull is not None:
         extras = after_pull(_pulled(ctx, plan, options), now())
         _stage_extras(ctx, plan, extras)
-    tab, digest, catalogue = _placements(ctx, client, catalogue, extras) if pull else (None, "", catalogue)
+    tab, digest, catalogue = _placements(ctx, plan, client, catalogue, extras) if pull else (None, "", catalogue)
     writer.flush(tab)
     if tab is not None:
         journal.set_state(table.identity, "placements_tab", digest)
@@ -500,7 +500,7 @@ def _stage_extras(ctx: A.Context, plan: Plan, extras: PullExtras) -> None:
 
 
 def _placements(
-    ctx: A.Context, client: TaskClient, catalogue: models.Catalogue | None, extras: PullExtras
+    ctx: A.Context, plan: Plan, client: TaskClient, catalogue: models.Catalogue | None, extras: PullExtras
 ) -> tuple[Tab | None, str, models.Catalogue | None]:
     """(the Placements tab, its digest) when it changed since this machine last wrote it, and
     the catalogue as the run now knows it (fetched here when a site is new to this machine).
@@ -508,10 +508,11 @@ def _placements(
     Site URLs come from the catalogue; the journal keeps the URLs last seen so that a tab
     update costs a `task/sites` request only when a site is new to this machine.
     """
-    rows: list[tuple[str, str]] = []
+    titles = {a.row.row: a.row.title for a in plan.actions}
+    rows: list[tuple[str, str, str]] = []
     for o in sorted(ctx.outcomes.values(), key=lambda o: o.row):
         if o.task_id and o.key:
-            rows.append((o.key, o.task_id))
+            rows.append((o.key, titles.get(o.row, ""), o.task_id))
     draft = A.placements_tab(ctx, rows, lambda _id: "", extras.placement_cells)
     digest = A.tab_digest(draft)
     if digest == ctx.snapshot.state.get("placements_tab"):
@@ -521,7 +522,8 @@ def _placements(
         urls = {int(k): v for k, v in json.loads(ctx.snapshot.state.get("site_urls", "{}")).items()}
     except (ValueError, AttributeError):
         urls = {}
-    needed = {int(line[2]) for line in draft.rows}
+    site_id = C.PLACEMENT_COLUMNS.index("site_id")
+    needed = {int(line[site_id]) for line in draft.rows}
     if catalogue is None and not needed <= set(urls):
         try:
             catalogue = client.sites()

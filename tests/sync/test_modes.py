@@ -48,9 +48,9 @@ def test_pull_follows_tasks_until_published_and_fills_the_placements_tab(world, 
         assert urls.split("\n") == [p["result_url"] for p in published] or (not urls and not published)
     assert set(column(values, "last_synced")) == {"2026-12-01T09:00Z"}
     tab = backend.values("Placements")
-    assert tab[0][:4] == ["row_key", "task_id", "site_id", "site_url"]
-    assert len(tab) == 1 + 6 and {r[3] for r in tab[1:]} <= {"" , *(s.url for s in world.emu.catalogue)}
-    assert all(r[3] for r in tab[1:])
+    assert tab[0][:5] == ["row_key", "article_title", "task_id", "site_id", "site_url"]
+    assert len(tab) == 1 + 6 and {r[4] for r in tab[1:]} <= {"" , *(s.url for s in world.emu.catalogue)}
+    assert all(r[4] for r in tab[1:])
     assert events and events[-1].stage == "pull" and events[-1].done == events[-1].total == 3
 
     # Nothing changed since: one request, nothing written.

@@ -48,7 +48,16 @@ def test_an_articles_tab_named_placements_is_refused_before_spending(world, back
     assert world.tasks() == []
 
 
-@pytest.mark.parametrize("header", [list(C.PLACEMENT_COLUMNS), list(C.PLACEMENT_COLUMNS[:8]), []])
+@pytest.mark.parametrize(
+    "header",
+    [
+        list(C.PLACEMENT_COLUMNS),
+        list(C.OLD_PLACEMENT_COLUMNS),  # before article_title
+        list(C.OLD_PLACEMENT_COLUMNS[:8]),  # before the link checker's columns
+        [],
+    ],
+    ids=["current", "without-article-title", "without-check-columns", "blank"],
+)
 def test_sheetsyncs_own_placements_tab_old_or_new_or_blank_is_replaced(world, backend, header):
     backend.seed(sheet(2))
     add_tab(backend, "Placements", [header, ["ss-old", "t-old"]] if header else [[], ["", ""]])
@@ -56,3 +65,7 @@ def test_sheetsyncs_own_placements_tab_old_or_new_or_blank_is_replaced(world, ba
     assert report.spent == 4
     tab = backend.values("Placements")
     assert tuple(tab[0]) == C.PLACEMENT_COLUMNS[: len(tab[0])] and len(tab) == 5
+    head, *rows = backend.values()
+    title_of = {r[head.index("row_key")]: r[head.index("article_title")] for r in rows}
+    for line in tab[1:]:
+        assert line[1] == title_of[line[0]] != ""
