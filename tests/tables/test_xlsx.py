@@ -528,6 +528,27 @@ def test_merges_in_the_detail_tab_do_not_block_replacing_it(tmp_path):
     assert not tab.merged_cells.ranges
 
 
+def test_placements_result_urls_are_cell_hyperlinks_not_formulas(tmp_path):
+    path = make(tmp_path / "p.xlsx", [["title", "row_key"], ["x", "k"]])
+    header = ("row_key", "status", "result_url")
+    first = (("k", "Published", "https://a.example/post?x=1&y=2"), ("k", "Failed", ""),
+             ("k", "Published", "=HYPERLINK(\"https://evil.example\")"))  # fmt: skip
+    for rows in (first, (("k", "Published", "https://b.example/p"),)):
+        table = XlsxTable(path)
+        table.read()
+        table.write(key_write(tab=Tab("Placements", header, rows)))
+        tab = openpyxl.load_workbook(path)["Placements"]
+        values = [[c.value or "" for c in row] for row in tab.iter_rows(min_row=2)]
+        assert values == [list(r) for r in rows]  # text, never a formula
+        links = {c.coordinate: c.hyperlink.target for row in tab.iter_rows() for c in row if c.hyperlink}
+        assert links == {f"C{i}": r[2] for i, r in enumerate(rows, start=2) if r[2].startswith("https://")}
+    with zipfile.ZipFile(path) as z:
+        rels = [n for n in z.namelist() if n.startswith("xl/worksheets/_rels/")]
+        placements_rels = [z.read(n) for n in rels if b"b.example" in z.read(n)]
+    assert len(placements_rels) == 1 and b"a.example" not in placements_rels[0]
+    assert placements_rels[0].count(b'TargetMode="External"') == 1
+
+
 def test_the_default_tab_stays_the_one_read_when_a_tab_is_added_in_front(tmp_path):
     path = make(tmp_path / "front.xlsx", [["title", "row_key"], ["x", "k"]])
     table = XlsxTable(path)

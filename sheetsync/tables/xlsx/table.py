@@ -25,7 +25,7 @@ from . import save
 from .package import CONTENT_TYPES, WORKSHEET_TYPE, Package, SheetEntry, element_prefix, parse, rels_path
 from .reader import MAX_COLUMN, Sheet, column_letters, parse_range, read_sheet
 from .layout import Styles, header_style_id, howto_worksheet, lay_out
-from .writer import SheetEdit, Splicer, grow_defined_range, grow_table
+from .writer import SheetEdit, Splicer, grow_defined_range, grow_table, hyperlink_rels, tab_links
 from .writer import worksheet as tab_worksheet
 
 _MAX_MERGE_NOTES = 5
@@ -542,8 +542,20 @@ class XlsxTable(Table):
             if styles.changed:
                 replaced[package.styles] = styles.xml
 
+        links = tab_links(rows, "result_url")
+
         def worksheet(rows: list[tuple[str, ...]], ns: str) -> bytes:
-            return tab_worksheet(rows, ns, tab.widths, header_style)
+            return tab_worksheet(rows, ns, tab.widths, header_style, links)
+
+        def link_targets(part: str) -> None:
+            # The tab is sheetsync's whole: its relationships are its links and nothing else.
+            rels = rels_path(part)
+            if links or package.has(rels) or rels in added:
+                (replaced if package.has(rels) else added)[rels] = hyperlink_rels(links)
+            types = replaced.get(CONTENT_TYPES) or package.read(CONTENT_TYPES)
+            if links and not re.search(rb'Extension="rels"', types):
+                default = b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                replaced[CONTENT_TYPES] = _insert_before_close(bytes(types), b"Types", default)
 
         existing = [s for s in package.sheets if s.name.casefold() == tab.title.casefold()]
         if existing and existing[0].part == state.entry.part:
@@ -553,6 +565,7 @@ class XlsxTable(Table):
             )
         if existing and existing[0].kind == "worksheet" and package.has(existing[0].part):
             replaced[existing[0].part] = worksheet(rows, package.main_ns)
+            link_targets(existing[0].part)
             return workbook_xml
         if existing:
             raise TableError(
@@ -565,6 +578,7 @@ class XlsxTable(Table):
             n += 1
         part = f"{folder}/worksheets/sheet{n}.xml".lstrip("/")
         added[part] = worksheet(rows, package.main_ns)
+        link_targets(part)
         # The relationship: a fresh id, the same relationship namespace as the other sheets.
         rels_part = rels_path(package.workbook_part)
         rels_xml = package.read(rels_part)
@@ -577,7 +591,7 @@ class XlsxTable(Table):
         base = sample.group(1).decode() if sample else "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
         rel = f'<Relationship Id="{rel_id}" Type="{base}worksheet" Target="worksheets/sheet{n}.xml"/>'
         replaced[rels_part] = _insert_before_close(rels_xml, b"Relationships", rel.encode())
-        types = package.read(CONTENT_TYPES)
+        types = replaced.get(CONTENT_TYPES) or package.read(CONTENT_TYPES)
         override = f'<Override PartName="/{part}" ContentType="{WORKSHEET_TYPE}"/>'
         replaced[CONTENT_TYPES] = _insert_before_close(types, b"Types", override.encode())
         # The sheet list.

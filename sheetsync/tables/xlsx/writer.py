@@ -483,12 +483,48 @@ def grow_defined_range(formula: str, last_col: int) -> str:
     return re.sub(r"(:)\$([A-Z]{1,3})\$([0-9]+)$", grow, formula.strip())
 
 
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_LINKABLE = re.compile(r"https?://[^\s]+\Z", re.I)
+
+
+def tab_links(rows: Sequence[Sequence[str]], column: str) -> list[tuple[str, str]]:
+    """(cell ref, URL) for each web address under the header `column` (the first row)."""
+    if not rows or column not in rows[0]:
+        return []
+    col = list(rows[0]).index(column)
+    letters = column_letters(col + 1)
+    return [
+        (f"{letters}{number}", r[col])
+        for number, r in enumerate(rows[1:], start=2)
+        if col < len(r) and _LINKABLE.match(r[col])
+    ]
+
+
+def hyperlink_rels(links: Sequence[tuple[str, str]]) -> bytes:
+    """The relationships part behind `worksheet(..., links=links)`: one external target each."""
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="{_REL_NS}/hyperlink" Target={quoteattr(_NOT_XML.sub("", strip_control(url)))} '
+        'TargetMode="External"/>'
+        for i, (_ref, url) in enumerate(links, start=1)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}</Relationships>'
+    ).encode("utf-8")
+
+
 def worksheet(
-    rows: Sequence[Sequence[str]], namespace: str, widths: Sequence[int] = (), header_style: int | None = None
+    rows: Sequence[Sequence[str]],
+    namespace: str,
+    widths: Sequence[int] = (),
+    header_style: int | None = None,
+    links: Sequence[tuple[str, str]] = (),
 ) -> bytes:
     """A whole worksheet part holding `rows` as inline strings (a tab sheetsync owns).
 
     With `widths` (characters per column) the header row is frozen and styled `header_style`.
+    `links` (from `tab_links`) become cell hyperlinks whose targets `hyperlink_rels` holds: a
+    click opens the page, and the cell stays plain text (never a HYPERLINK formula).
     """
     splicer = Splicer(b"")
     out = [
@@ -509,5 +545,10 @@ def worksheet(
         style = head if number == 1 else None
         cells = b"".join(splicer.new_cell(number, c, str(v), style) for c, v in enumerate(values, start=1) if str(v))
         out.append(f'<row r="{number}">'.encode() + cells + b"</row>")
-    out.append(b"</sheetData></worksheet>")
+    out.append(b"</sheetData>")
+    if links:
+        out.append(f'<hyperlinks xmlns:r="{_REL_NS}">'.encode())
+        out.extend(f'<hyperlink ref="{ref}" r:id="rId{i}"/>'.encode() for i, (ref, _url) in enumerate(links, start=1))
+        out.append(b"</hyperlinks>")
+    out.append(b"</worksheet>")
     return b"".join(out)
