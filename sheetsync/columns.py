@@ -73,5 +73,7 @@ PLACEMENT_COLUMNS = (
     "completed",
     *PLACEMENT_CHECK_COLUMNS,
 )
+# Placements columns holding a UTC minute ("2026-12-01T09:00Z"); xlsx shows them as date-times.
+PLACEMENT_TIME_COLUMNS = ("scheduled", "completed", "checked_at", "live_since", "lost_since")
 # The header an earlier version wrote (no article_title): still sheetsync's own tab.
 OLD_PLACEMENT_COLUMNS = tuple(c for c in PLACEMENT_COLUMNS if c != "article_title")

@@ -203,8 +203,8 @@ def howto_lines() -> list[str]:
 
 #: Placements tab widths in characters (a column not named here: 14).
 PLACEMENT_WIDTHS = {"article_title": 36, "task_id": 16, "site_id": 8, "site_url": 34, "status": 12,
-                    "result_url": 52, "scheduled": 18, "completed": 18, "checked_at": 18, "live_since": 18,
-                    "lost_since": 18, "check_note": 40, "anchor_text": 24}
+                    "result_url": 52, "scheduled": 21, "completed": 21, "checked_at": 21, "live_since": 21,
+                    "lost_since": 21, "check_note": 40, "anchor_text": 24}
 
 
 def placement_widths(header: Sequence[str]) -> tuple[int, ...]:

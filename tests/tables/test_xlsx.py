@@ -549,6 +549,23 @@ def test_placements_result_urls_are_cell_hyperlinks_not_formulas(tmp_path):
     assert placements_rels[0].count(b'TargetMode="External"') == 1
 
 
+def test_placements_times_are_date_time_cells_labelled_utc(tmp_path):
+    path = make(tmp_path / "p.xlsx", [["title", "row_key"], ["x", "k"]])
+    header = ("row_key", "status", "scheduled", "completed")
+    rows = (("k", "Published", "2026-12-01T09:05Z", "2026-12-31T23:59Z"), ("k", "Queued", "2026-12-02T00:00Z", ""))
+    table = XlsxTable(path)
+    table.read()
+    table.write(key_write(tab=Tab("Placements", header, rows, widths=(10, 10, 21, 21))))
+    tab = openpyxl.load_workbook(path)["Placements"]
+    assert [[c.value for c in row] for row in tab.iter_rows()] == [
+        list(header),
+        ["k", "Published", dt.datetime(2026, 12, 1, 9, 5), dt.datetime(2026, 12, 31, 23, 59)],
+        ["k", "Queued", dt.datetime(2026, 12, 2, 0, 0), None],
+    ]
+    assert {tab["C2"].number_format, tab["D2"].number_format} == {'yyyy-mm-dd hh:mm "UTC"'}
+    assert XlsxTable(path).read_tab("Placements")[1][2:] == ("2026-12-01T09:05:00", "2026-12-31T23:59:00")
+
+
 def test_the_default_tab_stays_the_one_read_when_a_tab_is_added_in_front(tmp_path):
     path = make(tmp_path / "front.xlsx", [["title", "row_key"], ["x", "k"]])
     table = XlsxTable(path)

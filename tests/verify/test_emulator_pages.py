@@ -52,11 +52,18 @@ class Pulls:
         tab = self.backend.values("Placements")
         header = [str(h) for h in tab[0]]
         padded = [list(r) + [None] * (len(header) - len(r)) for r in tab[1:]]
-        return [{h: ("" if v is None else str(v)) for h, v in zip(header, r)} for r in padded]
+        return [{h: _text(v) for h, v in zip(header, r)} for r in padded]
 
     def close(self):
         self.history.close()
         self.world.close()
+
+
+def _text(value) -> str:
+    """A Placements cell as sheetsync wrote it (xlsx holds its UTC times as date-time cells)."""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%dT%H:%MZ")
+    return "" if value is None else str(value)
 
 
 @pytest.fixture

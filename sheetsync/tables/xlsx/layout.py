@@ -181,6 +181,20 @@ def _style_ids(styles: Styles) -> _Ids:
     return ids
 
 
+#: How a UTC time sheetsync writes shows in a cell: the zone in the cell itself.
+UTC_FORMAT = 'yyyy-mm-dd hh:mm "UTC"'
+
+
+def utc_time_style_id(styles: Styles) -> int:
+    """The style of a date-time cell holding a UTC time (for the tabs sheetsync owns)."""
+    fmt = styles.number_format(UTC_FORMAT)
+    return styles.ensure(
+        "cellXfs",
+        f'<xf numFmtId="{fmt}" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" '
+        'applyAlignment="1"><alignment horizontal="left" vertical="top"/></xf>',
+    )
+
+
 def header_style_id(styles: Styles) -> int:
     """The style of a header sheetsync writes (bold, green): for the tabs it owns."""
     return _style_ids(styles).header_owned

@@ -24,7 +24,7 @@ from ..base import CellValue, CellWrite, Columns, Grid, SetUpResult, Tab, Table,
 from . import save
 from .package import CONTENT_TYPES, WORKSHEET_TYPE, Package, SheetEntry, element_prefix, parse, rels_path
 from .reader import MAX_COLUMN, Sheet, column_letters, parse_range, read_sheet
-from .layout import Styles, header_style_id, howto_worksheet, lay_out
+from .layout import Styles, header_style_id, howto_worksheet, lay_out, utc_time_style_id
 from .writer import SheetEdit, Splicer, grow_defined_range, grow_table, hyperlink_rels, tab_links
 from .writer import worksheet as tab_worksheet
 
@@ -536,16 +536,19 @@ class XlsxTable(Table):
         package = state.package
         rows = [tab.header, *tab.rows]
         header_style = None
+        times = None
         if tab.widths and package.styles and package.has(package.styles):
             styles = Styles(replaced.get(package.styles) or package.read(package.styles))
             header_style = header_style_id(styles)
+            if any(h in C.PLACEMENT_TIME_COLUMNS for h in tab.header):
+                times = (C.PLACEMENT_TIME_COLUMNS, utc_time_style_id(styles), package.date1904)
             if styles.changed:
                 replaced[package.styles] = styles.xml
 
         links = tab_links(rows, "result_url")
 
         def worksheet(rows: list[tuple[str, ...]], ns: str) -> bytes:
-            return tab_worksheet(rows, ns, tab.widths, header_style, links)
+            return tab_worksheet(rows, ns, tab.widths, header_style, links, times)
 
         def link_targets(part: str) -> None:
             # The tab is sheetsync's whole: its relationships are its links and nothing else.

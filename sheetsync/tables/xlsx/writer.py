@@ -8,6 +8,7 @@ and a value such as "=1+1" stays text.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -513,18 +514,37 @@ def hyperlink_rels(links: Sequence[tuple[str, str]]) -> bytes:
     ).encode("utf-8")
 
 
+_UTC_MINUTE = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)Z\Z")
+
+
+def utc_serial(text: str, date1904: bool = False) -> str | None:
+    """A UTC minute as sheetsync writes it ("2026-12-01T09:00Z") as an Excel serial, or None."""
+    m = _UTC_MINUTE.match(text)
+    if m is None:
+        return None
+    try:
+        moment = dt.datetime(*(int(g) for g in m.groups()))
+    except ValueError:
+        return None
+    epoch = dt.datetime(1904, 1, 1) if date1904 else dt.datetime(1899, 12, 30)
+    minutes = (moment - epoch) // dt.timedelta(minutes=1)
+    return repr(minutes / 1440)
+
+
 def worksheet(
     rows: Sequence[Sequence[str]],
     namespace: str,
     widths: Sequence[int] = (),
     header_style: int | None = None,
     links: Sequence[tuple[str, str]] = (),
+    times: tuple[Sequence[str], int, bool] | None = None,
 ) -> bytes:
     """A whole worksheet part holding `rows` as inline strings (a tab sheetsync owns).
 
     With `widths` (characters per column) the header row is frozen and styled `header_style`.
     `links` (from `tab_links`) become cell hyperlinks whose targets `hyperlink_rels` holds: a
     click opens the page, and the cell stays plain text (never a HYPERLINK formula).
+    `times` (header names, style, date1904): those columns' UTC minutes become date-time cells.
     """
     splicer = Splicer(b"")
     out = [
@@ -541,10 +561,20 @@ def worksheet(
         out.append(b"</cols>")
     out.append(b"<sheetData>")
     head = str(header_style).encode() if header_style is not None else None
+    time_cols: set[int] = set()
+    if times and rows:
+        time_cols = {c for c, h in enumerate(rows[0], start=1) if h in times[0]}
     for number, values in enumerate(rows, start=1):
         style = head if number == 1 else None
-        cells = b"".join(splicer.new_cell(number, c, str(v), style) for c, v in enumerate(values, start=1) if str(v))
-        out.append(f'<row r="{number}">'.encode() + cells + b"</row>")
+        cells = []
+        for c, v in enumerate(values, start=1):
+            text = str(v)
+            serial = utc_serial(text, times[2]) if times and number > 1 and c in time_cols else None
+            if serial is not None:
+                cells.append(f'<c r="{column_letters(c)}{number}" s="{times[1]}"><v>{serial}</v></c>'.encode())
+            elif text:
+                cells.append(splicer.new_cell(number, c, text, style))
+        out.append(f'<row r="{number}">'.encode() + b"".join(cells) + b"</row>")
     out.append(b"</sheetData>")
     if links:
         out.append(f'<hyperlinks xmlns:r="{_REL_NS}">'.encode())
