@@ -82,17 +82,22 @@ class Line:
 class Bench:
     """One sheet of `rows` rows in the fake, one account on the emulator, one journal."""
 
+    # Every sheet's articles differ from every other's: the account is shared, and a row whose
+    # article matches a task sent from another sheet is (rightly) held as possibly sent already.
+    made = 0
+
     def __init__(self, rows: int, hold: int, folder: Path, server_url: str, emulator: Emulator):
         self.rows = rows
         self.folder = folder
         self.emulator = emulator
+        Bench.made += 1
         self.fake = FakeSheets()
         self.sheet_id = self.fake.create_spreadsheet("Benchmark", [TAB])
         values: list[list[Any]] = [list(HEADER)]
         for i in range(rows):
             ready = i < rows - hold  # the last `hold` rows wait to be ticked
             values.append([
-                "", f"Benchmark article number {i} about community gardens", BODY,
+                "", f"Benchmark sheet {Bench.made} article number {i} about community gardens", BODY,
                 f"https://gardens.example.org/{i}", str(372 + (i % 3)), ready,
             ])
         self.fake.sheet(self.sheet_id, TAB).set_values(values)
