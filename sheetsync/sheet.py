@@ -25,7 +25,7 @@ from .cells import (
     show,
 )
 from .errors import TableError
-from .tables.base import CellValue, Grid, cell_text, header_key
+from .tables.base import CellValue, Grid, cell_text, column_letters, header_key
 
 __all__ = [
     "ALIASES",
@@ -152,12 +152,7 @@ def canonical_of(text: str) -> str | None:
 
 def column_letter(index: int) -> str:
     """0-based column index -> spreadsheet letters (0 -> A, 26 -> AA)."""
-    letters = ""
-    number = index + 1
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
+    return column_letters(index + 1)
 
 
 @dataclass(frozen=True)

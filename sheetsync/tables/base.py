@@ -35,6 +35,15 @@ CellValue = str | int | float | bool | dt.date | dt.datetime | Unreadable | None
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def column_letters(col: int) -> str:
+    """Spreadsheet letters of a 1-based column number (1 -> A, 27 -> AA)."""
+    letters = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
 def strip_control(text: str) -> str:
     """`text` without control characters other than tab, newline and carriage return."""
     return _CONTROL.sub("", text)

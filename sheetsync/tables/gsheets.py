@@ -39,6 +39,7 @@ from .base import (
     WriteBack,
     WriteResult,
     cell_text,
+    column_letters,
     header_key,
     strip_control,
 )
@@ -107,15 +108,6 @@ def parse_spec(spec: str) -> tuple[str, int | None]:
         f"{spec!r} is not a Google Sheets URL or key; copy the URL from the browser's address bar "
         "(https://docs.google.com/spreadsheets/d/…) and run again."
     )
-
-
-def column_letters(col: int) -> str:
-    """1 -> A, 27 -> AA."""
-    text = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        text = chr(65 + rem) + text
-    return text
 
 
 def quote_title(title: str) -> str:

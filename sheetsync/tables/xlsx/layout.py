@@ -17,7 +17,7 @@ from lxml import etree
 
 from ...errors import TableError
 from .. import layout as L
-from .package import Package, element_prefix, parse
+from .package import Package, element_prefix, merge_cols, parse
 from .reader import MAX_ROW, column_index, column_letters, parse_range
 
 # The order CT_Worksheet requires: a new element goes before the first one that follows it.
@@ -261,21 +261,11 @@ def _add_widths(sheet: _Sheet, columns: Sequence[L.Placed], ids: _Ids) -> None:
     if cols is None:
         sheet.insert("cols", sheet.el("<cols>") + b"".join(x for _, x in added) + sheet.el("</cols>"))
         return
-    # <col> elements stay in column order: each new one goes before the first that starts right of it.
     inner_start = sheet.xml.index(b">", cols.start()) + 1
     inner_end = cols.end() - len(b"</" + sheet.prefix + b"cols>")
     inner = sheet.xml[inner_start:inner_end]
-    pieces, pos, queue = [], 0, list(added)
-    for col in re.finditer(rb"<" + sheet.p + rb"col\b[^>]*?/?>", inner):
-        lo = re.search(rb'\smin="([0-9]+)"', col.group(0))
-        start = int(lo.group(1)) if lo else 0
-        while queue and queue[0][0] < start:
-            pieces.append(inner[pos : col.start()])
-            pieces.append(queue.pop(0)[1])
-            pos = col.start()
-    pieces.append(inner[pos:])
-    pieces.extend(x for _, x in queue)
-    sheet.xml = sheet.xml[:inner_start] + b"".join(pieces) + sheet.xml[inner_end:]
+    merged = merge_cols(inner, re.finditer(rb"<" + sheet.p + rb"col\b[^>]*?/?>", inner), added)
+    sheet.xml = sheet.xml[:inner_start] + merged + sheet.xml[inner_end:]
 
 
 def _freeze_header(sheet: _Sheet) -> None:

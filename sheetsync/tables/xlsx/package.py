@@ -10,6 +10,7 @@ import io
 import posixpath
 import re
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from lxml import etree
@@ -186,3 +187,22 @@ def element_prefix(xml: bytes) -> bytes:
     """The namespace prefix the worksheet's elements carry (b"" for the default namespace)."""
     match = _PREFIX.search(xml, 0, 4096) or _PREFIX.search(xml)
     return (match.group(1) + b":") if match and match.group(1) else b""
+
+
+def merge_cols(inner: bytes, cols: Iterable[re.Match[bytes]], added: Sequence[tuple[int, bytes]]) -> bytes:
+    """`inner` (a <cols> element's content) with the `added` (first column, <col>) entries in place.
+
+    Excel wants <col> elements in column order: each new one goes before the first existing
+    element (`cols`, matches in `inner`) that starts right of it.
+    """
+    pieces, pos, queue = [], 0, list(added)
+    for col in cols:
+        lo = re.search(rb'\smin="([0-9]+)"', col.group(0))
+        start = int(lo.group(1)) if lo else 0
+        while queue and queue[0][0] < start:
+            pieces.append(inner[pos : col.start()])
+            pieces.append(queue.pop(0)[1])
+            pos = col.start()
+    pieces.append(inner[pos:])
+    pieces.extend(x for _, x in queue)
+    return b"".join(pieces)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ..base import CellValue, Unreadable, strip_control
+from ..base import CellValue, Unreadable, column_letters, strip_control
 from .package import Package, rel_attr
 
 # Excel stores characters XML cannot hold (and a literal "_x" sequence) as _xHHHH_ escapes.
@@ -32,15 +32,6 @@ def column_index(letters: str) -> int:
     for ch in letters:
         n = n * 26 + (ord(ch) & 0x1F)  # upper and lower case alike
     return n
-
-
-def column_letters(col: int) -> str:
-    """Column letters of a 1-based column number."""
-    out = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 _REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]+)$")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
 from ..base import strip_control
+from .package import merge_cols
 from .reader import column_index, column_letters, parse_range, range_ref
 
 # Characters XML 1.0 cannot carry at all, beyond the C0 controls strip_control removes.
@@ -376,22 +377,8 @@ class Splicer:
         if m is None:
             return head + b"<" + p + b"cols>" + b"".join(x[2] for x in added) + b"</" + p + b"cols>"
         inner = m.group(1)
-        # Excel wants <col> elements in column order: each new one goes before the first
-        # existing element that starts right of it.
-        pieces = []
-        pos = 0
-        queue = list(added)
-        for col in self.col.finditer(inner):
-            lo = re.search(rb'\smin="([0-9]+)"', col.group(0))
-            start = int(lo.group(1)) if lo else 0
-            while queue and queue[0][0] < start:
-                pieces.append(inner[pos : col.start()])
-                pieces.append(queue.pop(0)[2])
-                pos = col.start()
-        pieces.append(inner[pos:])
-        pieces.extend(x[2] for x in queue)
-        start, end = m.start(1), m.end(1)
-        return head[:start] + b"".join(pieces) + head[end:]
+        merged = merge_cols(inner, self.col.finditer(inner), [(c, xml) for c, _, xml in added])
+        return head[: m.start(1)] + merged + head[m.end(1) :]
 
     def _filter(self, tail: bytes, last_col: int) -> bytes:
         m = self.autofilter.search(tail)
