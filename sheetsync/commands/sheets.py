@@ -143,7 +143,7 @@ def _run(
         with _open(sheet, settings) as table, _progress_reporter(show_progress, settings.rate_limit) as progress:
             return run(
                 table, client, options, mode=mode, journal=journal, confirm=confirm, progress=progress,
-                after_pull=after_pull,
+                after_pull=after_pull, sleep=current_runtime().sleep,
             )  # fmt: skip
     finally:
         if journal is not None:

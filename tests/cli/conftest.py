@@ -40,6 +40,10 @@ class Harness:
         self.slept.append(seconds)
         self.clock.advance(seconds)
 
+    def waits(self) -> list[float]:
+        """The `--watch` waits: the sheet lease's settles (under 2 s) left out."""
+        return [s for s in self.slept if s >= 2]
+
     def invoke(self, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
         runtime = Runtime(
             env={**self.env, **(env or {})},

@@ -147,8 +147,8 @@ def test_pull_without_terminal_still_refreshes_and_watch_runs_until_done(harness
     assert result.exit_code in (ExitCode.OK, ExitCode.ATTENTION)
     result, doc = harness.json("sync", str(demo_sheet), "--watch", "--interval", "21600")
     # The fake clock moved six hours per wait until every placement had finished.
-    assert harness.slept and set(harness.slept) == {21600}
-    assert doc["runs"] == len(harness.slept) + 1
+    assert harness.waits() and set(harness.waits()) == {21600}
+    assert doc["runs"] == len(harness.waits()) + 1
     statuses = column_values(demo_sheet, C.STATUS)
     assert {statuses[r] for r in VALID_ROWS} <= {"Published", "Failed"}
     results = column_values(demo_sheet, C.RESULT_URLS)
@@ -161,7 +161,7 @@ def test_watch_after_a_sandbox_run_ends_although_live_rows_wait_for_credits(harn
     # which a live run does not follow, so --watch has nothing to wait for.
     result, doc = harness.json("sync", str(demo_sheet), "--yes", "--max-credits", "0", "--watch")
     assert result.exit_code == ExitCode.ATTENTION
-    assert doc.get("runs", 1) == 1 and harness.slept == []
+    assert doc.get("runs", 1) == 1 and harness.waits() == []
     assert {r["action"] for r in doc["rows"] if r["row"] in VALID_ROWS} == {"wait"}
 
 
