@@ -208,4 +208,4 @@ class SheetLease:
         else:
             row = (claim.holder, claim.machine, str(claim.pid),
                    claim.expires.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), _ABOUT)
-        self.table.write_tab(Tab(LEASE_TAB, LEASE_HEADER, (row,)))
+        self.table.write_tab(Tab(LEASE_TAB, LEASE_HEADER, (row,), hidden=True))

@@ -108,6 +108,8 @@ class Tab:
     rows: tuple[tuple[str, ...], ...]
     #: Column widths in characters: the header is then bold and frozen too (when the tab is made).
     widths: tuple[int, ...] = field(default=(), compare=False)
+    #: Made hidden (when the tab is made): bookkeeping nobody needs to look at.
+    hidden: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -641,6 +641,8 @@ class GoogleSheetTable(Table):
         if info is None:
             info = _SheetInfo(-1, tab.title, max(_TAB_MIN_ROWS, need_rows * 2), max(need_cols, 26))
             props: dict[str, Any] = {"title": tab.title, "gridProperties": {"rowCount": info.rows, "columnCount": info.cols}}
+            if tab.hidden:
+                props["hidden"] = True
             if tab.widths:
                 # Made with its look (bold frozen header, widths) in the same request: a tab is
                 # formatted once, when it is added, never on later syncs.

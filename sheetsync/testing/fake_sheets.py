@@ -308,6 +308,7 @@ class Sheet:
     #: gridProperties beyond the size (frozenRowCount, frozenColumnCount) and tab colour.
     grid_extra: dict[str, Any] = field(default_factory=dict)
     tab_color: dict[str, Any] | None = None
+    hidden: bool = False
     #: 0-based column/row index -> DimensionProperties set by updateDimensionProperties.
     column_props: dict[int, dict[str, Any]] = field(default_factory=dict)
     row_props: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -445,6 +446,8 @@ class Sheet:
             "sheetType": "GRID",
             "gridProperties": grid,
         }
+        if self.hidden:
+            props["hidden"] = True  # Google leaves the field out for a visible tab
         if self.tab_color is not None:
             props["tabColor"] = copy.deepcopy(self.tab_color)
             props["tabColorStyle"] = {"rgbColor": copy.deepcopy(self.tab_color)}
@@ -1312,6 +1315,7 @@ class FakeSheets:
             grid = props.get("gridProperties", {})
             sheet_id = props.get("sheetId", self._new_sheet_id(book))
             sheet = Sheet(sheet_id, title, grid.get("rowCount", 1000), grid.get("columnCount", 26))
+            sheet.hidden = bool(props.get("hidden", False))
             index = props.get("index", len(book.sheets))
             book.sheets.insert(index, sheet)
             return {"addSheet": {"properties": book.sheets[index].properties(index)}}

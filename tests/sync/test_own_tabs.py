@@ -69,3 +69,18 @@ def test_sheetsyncs_own_placements_tab_old_or_new_or_blank_is_replaced(world, ba
     title_of = {r[head.index("row_key")]: r[head.index("article_title")] for r in rows}
     for line in tab[1:]:
         assert line[1] == title_of[line[0]] != ""
+
+
+def test_the_lease_tab_is_made_hidden_and_the_articles_tab_stays_in_sight(world, backend):
+    backend.seed(sheet(3))
+    world.run(backend.open(), "sync")
+    assert world.tasks(), "the sync sent rows, so it claimed the sheet"
+    if backend.name == "xlsx":
+        wb = openpyxl.load_workbook(backend.path)
+        states = {ws.title: ws.sheet_state for ws in wb}
+        assert wb.active.title == wb.sheetnames[0]
+    else:
+        book = backend.fake.book(backend.spreadsheet_id)
+        states = {s.title: "hidden" if s.hidden else "visible" for s in book.sheets}
+    assert states.pop("sheetsync lease") == "hidden"
+    assert set(states.values()) == {"visible"}

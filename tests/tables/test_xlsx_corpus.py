@@ -161,8 +161,9 @@ def test_a_synced_excel_workbook_keeps_every_part_but_sheetsyncs_cells(synced, n
     assert changed <= {ARTICLES_PART, "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", STYLES}
     if STYLES in changed:
         assert_only_appended(before[STYLES], after[STYLES])
-    sheet = re.compile(rb'<(?:\w+:)?sheet name="(?:' + b"|".join(t.encode() for t in OWN_TABS) + rb')" sheetId="\d+" \w+:id="rId\d+"/>')
+    sheet = re.compile(rb'<(?:\w+:)?sheet name="(?:' + b"|".join(t.encode() for t in OWN_TABS) + rb')" sheetId="\d+"(?: state="hidden")? \w+:id="rId\d+"/>')
     assert len(sheet.findall(after["xl/workbook.xml"])) == len(OWN_TABS)
+    assert after["xl/workbook.xml"].count(b'state="hidden"') == before["xl/workbook.xml"].count(b'state="hidden"') + 1
     assert sheet.sub(b"", after["xl/workbook.xml"]) == before["xl/workbook.xml"]
     rel = re.compile(rb'<Relationship Id="rId\d+" Type="[^"]*/worksheet" Target="worksheets/[^"]+"/>')
     assert rel.sub(b"", after["xl/_rels/workbook.xml.rels"]) == rel.sub(b"", before["xl/_rels/workbook.xml.rels"])

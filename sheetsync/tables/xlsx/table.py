@@ -610,7 +610,8 @@ class XlsxTable(Table):
             ns = ns or "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
             r_attr = f'xmlns:sr="{ns}" sr:id="{rel_id}"'
         name = tab.title.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-        entry = f'<{el} name="{name}" sheetId="{max(sheet_ids, default=0) + 1}" {r_attr}/>'
+        state = ' state="hidden"' if tab.hidden else ""
+        entry = f'<{el} name="{name}" sheetId="{max(sheet_ids, default=0) + 1}"{state} {r_attr}/>'
         close = b"sheets" if not main_prefix else f"{main_prefix}:sheets".encode()
         return _insert_before_close(workbook_xml, close, entry.encode())
 
