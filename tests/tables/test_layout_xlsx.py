@@ -13,7 +13,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from sheetsync import columns as C
 from sheetsync.tables.base import RowWrite, WriteBack
-from sheetsync.tables.layout import BY_NAME, HOWTO_TAB, INPUT_FILL, OWNED_FILL, STATUS_RULES, howto_lines
+from sheetsync.tables.layout import BY_NAME, HOWTO_TAB, INPUT_FILL, LINE_POINTS, OWNED_FILL, STATUS_RULES, howto_lines
 from sheetsync.tables.xlsx import XlsxTable
 
 from .test_xlsx import make
@@ -75,6 +75,18 @@ def test_the_howto_tab_describes_the_colours_the_header_really_has(tmp_path):
     assert "blue header" in text and "green header" in text
     assert INPUT_FILL == "DDEBF7" and OWNED_FILL == "E2EFDA"  # blue and green, as the tab says
     assert fill(wb["Articles"]["A1"]) == INPUT_FILL and fill(wb["Articles"]["P1"]) == OWNED_FILL
+
+
+def test_every_long_howto_line_has_a_row_tall_enough_not_to_run_into_the_next(tmp_path):
+    path = make(tmp_path / "empty.xlsx", [])
+    set_up(path)
+    tab = openpyxl.load_workbook(path)[HOWTO_TAB]
+    long_lines = [n for n, line in enumerate(howto_lines(), start=1) if len(line) > 130]
+    assert long_lines, "the tab has lines longer than its column"
+    for n in long_lines:
+        assert tab.row_dimensions[n].height >= 2 * LINE_POINTS, (n, howto_lines()[n - 1])
+    short = [n for n, line in enumerate(howto_lines(), start=1) if len(line) < 100]
+    assert all(tab.row_dimensions[n].height is None for n in short)
 
 
 def test_init_twice_writes_nothing_the_second_time(tmp_path):

@@ -446,6 +446,11 @@ def lay_out(
     return sheet.xml, styles
 
 
+#: Characters a line of the How-to column holds: more than its width of 110, since the
+#: average letter is narrower than the digit the width is measured in (kept short of the ~140 seen).
+_HOWTO_CHARS = 125
+
+
 def howto_worksheet(namespace: str, styles: Styles) -> bytes:
     """The "How to fill this in" tab: one wide wrapped column, the first line bold."""
     from .writer import Splicer
@@ -457,7 +462,11 @@ def howto_worksheet(namespace: str, styles: Styles) -> bytes:
     rows = []
     for number, line in enumerate(lines, start=1):
         cell = splicer.new_cell(number, 1, line, title if number == 1 else str(body).encode()) if line else b""
-        rows.append(f'<row r="{number}">'.encode() + cell + b"</row>")
+        # Heights are given: LibreOffice does not grow every wrapped row by itself, and the
+        # second line of a long one would be drawn over the next row.
+        lines_used = L.lines_needed(line, _HOWTO_CHARS)
+        height = f' ht="{lines_used * L.LINE_POINTS + 2:g}" customHeight="1"' if lines_used > 1 else ""
+        rows.append(f'<row r="{number}"{height}>'.encode() + cell + b"</row>")
     return (
         b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         + f'<worksheet xmlns="{namespace}"><dimension ref="A1:A{len(lines)}"/>'.encode()
