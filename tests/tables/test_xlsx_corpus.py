@@ -37,6 +37,21 @@ def inline(ref: str, text: object) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>'
 
 
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+ARTICLES_RELS = "xl/worksheets/_rels/sheetsync_articles.xml.rels"
+# The person's own links on the articles tab: two web pages (ids with a gap) and a jump.
+PERSON_LINKS = (
+    '<hyperlinks><hyperlink ref="A2" r:id="rId1" tooltip="the brief"/><hyperlink ref="B3" location="Articles!A1" '
+    'display="top"/><hyperlink ref="D4" r:id="rId3"/></hyperlinks>'
+)
+PERSON_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.openxmlformats.org/'
+    f'package/2006/relationships"><Relationship Id="rId1" Type="{REL}/hyperlink" Target="https://people.example/brief?a=1&amp;b=2" '
+    f'TargetMode="External"/><Relationship Id="rId3" Type="{REL}/hyperlink" Target="https://people.example/other" '
+    'TargetMode="External"/></Relationships>'
+)
+
+
 def articles_xml() -> bytes:
     rows = [HEADER, *(article(i, targets="372") for i in range(1, ROWS + 1))]
     body = "".join(
@@ -44,8 +59,9 @@ def articles_xml() -> bytes:
         for r, values in enumerate(rows, start=1)
     )
     return (
-        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN}">'
-        f'<dimension ref="A1:F{ROWS + 1}"/><sheetData>{body}</sheetData></worksheet>'
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN}" xmlns:r="{REL}">'
+        f'<dimension ref="A1:F{ROWS + 1}"/><sheetData>{body}</sheetData>{PERSON_LINKS}'
+        '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>'
     ).encode()
 
 
@@ -79,6 +95,7 @@ def add_articles_tab(source: Path, target: Path) -> None:
         for info in infos:
             z.writestr(info, parts[info.filename])
         z.writestr(ARTICLES_PART, parts[ARTICLES_PART])
+        z.writestr(ARTICLES_RELS, PERSON_RELS)
     target.write_bytes(buffer.getvalue())
 
 
@@ -129,9 +146,14 @@ def synced(tmp_path_factory):
                 world.emu.add_account(token, 1000)
                 client = Client(token, world.server.base_url, rate_limit=0, timeout=(2.0, 5.0), max_retries=1)
                 report = world.run(XlsxTable(result, "Articles"), client=client)
+                later = None
+                if report.exit_code == 0:
+                    # Published a few days later: the second sync writes the result URLs.
+                    world.clock.advance(3 * 24 * 3600)
+                    later = world.run(XlsxTable(result, "Articles"), client=client)
                 with XlsxTable(result, "Articles") as table:
                     grid = table.read()
-                outcome: object = (report, grid)
+                outcome: object = (report, later, grid)
             except Exception as exc:  # noqa: BLE001 - reported by the test of that file
                 outcome = exc
             results[name] = (result, members(seeded), outcome)
@@ -145,8 +167,10 @@ def test_a_synced_excel_workbook_keeps_every_part_but_sheetsyncs_cells(synced, n
     results, _ = synced
     result, before, outcome = results[name]
     assert not isinstance(outcome, Exception), f"{name}: {outcome!r}"
-    report, grid = outcome
+    report, later, grid = outcome
     assert report.exit_code == 0, report.to_dict()
+    # A placement the emulator fails makes the later sync ask for attention (exit 1); nothing else may.
+    assert later.exit_code == 0 or all(r.status in ("Published", "Failed") for r in later.rows), later.to_dict()
     header = list(grid.header)
     rows = [list(r) for r in grid.rows]
     assert all(r[header.index("task_id")] and r[header.index("row_key")] for r in rows), rows
@@ -154,11 +178,15 @@ def test_a_synced_excel_workbook_keeps_every_part_but_sheetsyncs_cells(synced, n
     assert set(before) <= set(after)
     # sheetsync's tabs: Placements, Sites, Summary and the sheet lease (who is submitting).
     new_parts = set(after) - set(before)
+    # ... and the relationships of those that hold links (the Placements result URLs).
+    new_rels = {p for p in new_parts if "/_rels/" in p}
+    new_parts -= new_rels
     assert len(new_parts) == len(OWN_TABS) and all(p.startswith("xl/worksheets/") for p in new_parts)
+    assert {p.replace("/_rels/", "/").removesuffix(".rels") for p in new_rels} <= new_parts
     changed = {part for part in before if before[part] != after[part]}
     # Only the tab list and its plumbing gain sheetsync's tabs, and the styles gain the layout
     # of sheetsync's new columns and tabs (appended: every existing style keeps its index).
-    assert changed <= {ARTICLES_PART, "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", STYLES}
+    assert changed <= {ARTICLES_PART, ARTICLES_RELS, "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", STYLES}
     if STYLES in changed:
         assert_only_appended(before[STYLES], after[STYLES])
     sheet = re.compile(rb'<(?:\w+:)?sheet name="(?:' + b"|".join(t.encode() for t in OWN_TABS) + rb')" sheetId="\d+"(?: state="hidden")? \w+:id="rId\d+"/>')
@@ -168,6 +196,8 @@ def test_a_synced_excel_workbook_keeps_every_part_but_sheetsyncs_cells(synced, n
     rel = re.compile(rb'<Relationship Id="rId\d+" Type="[^"]*/worksheet" Target="worksheets/[^"]+"/>')
     assert rel.sub(b"", after["xl/_rels/workbook.xml.rels"]) == rel.sub(b"", before["xl/_rels/workbook.xml.rels"])
     types = after["[Content_Types].xml"]
+    if new_rels and b'Extension="rels"' not in before["[Content_Types].xml"]:
+        types = types.replace(b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>', b"", 1)
     for part in new_parts:
         assert f'PartName="/{part}"'.encode() in types
         types = re.sub(rb'<Override PartName="/' + re.escape(part.encode()) + rb'" ContentType="[^"]+"/>', b"", types)
@@ -180,6 +210,51 @@ def test_a_synced_excel_workbook_keeps_every_part_but_sheetsyncs_cells(synced, n
         assert ord(re.match(r"[A-Z]+", ref).group()[0]) - 64 > SHEETSYNC_COLUMNS, ref
     ids = [r[header.index("task_id")] for r in rows]
     assert len(set(ids)) == ROWS and len(rows) == ROWS
+    assert_only_sheetsyncs_links_and_layout_added(before, after, header, rows)
+
+
+# Worksheet elements a sync may add or change: the cells and refs of sheetsync's columns, the
+# layout of the columns it adds, and the links of their result URLs.
+SHEETSYNC_ELEMENTS = {"dimension", "cols", "sheetData", "conditionalFormatting", "dataValidations", "hyperlinks"}
+ORDER = (
+    "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetProtection", "autoFilter",
+    "mergeCells", "conditionalFormatting", "dataValidations", "hyperlinks", "printOptions", "pageMargins",
+    "pageSetup", "headerFooter", "drawing", "legacyDrawing", "tableParts", "extLst",
+)  # fmt: skip
+
+
+def assert_only_sheetsyncs_links_and_layout_added(before: dict[str, bytes], after: dict[str, bytes], header, rows) -> None:
+    """Outside sheetsync's cells and links, the articles tab and its relationships are as they were."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    old, new = etree.fromstring(before[ARTICLES_PART], parser), etree.fromstring(after[ARTICLES_PART], parser)
+    local = lambda e: etree.QName(e).localname  # noqa: E731
+    kept = [etree.tostring(e) for e in old if local(e) not in SHEETSYNC_ELEMENTS]
+    assert [etree.tostring(e) for e in new if local(e) not in SHEETSYNC_ELEMENTS] == kept
+    names = [local(e) for e in new]
+    assert names == sorted(names, key=ORDER.index), names  # the schema's element order
+    # Every link and relationship of the person's is there as it was; sheetsync's are one
+    # external link per result_urls cell, to its first URL.
+    person = [etree.tostring(e) for e in old.iter(f"{{{MAIN}}}hyperlink")]
+    links = {e.get("ref"): e for e in new.iter(f"{{{MAIN}}}hyperlink")}
+    assert all(etree.tostring(links[e.get("ref")]) == etree.tostring(e) for e in old.iter(f"{{{MAIN}}}hyperlink"))
+    old_rels = re.findall(rb"<Relationship [^>]*/>", before[ARTICLES_RELS])
+    new_rels = re.findall(rb"<Relationship [^>]*/>", after[ARTICLES_RELS])
+    assert new_rels[: len(old_rels)] == old_rels
+    targets = {}
+    for rel in new_rels[len(old_rels) :]:
+        attrs = etree.fromstring(rel.replace(b"<Relationship ", b"<R ")).attrib
+        assert attrs["Type"] == f"{REL}/hyperlink" and attrs["TargetMode"] == "External", rel
+        targets[attrs["Id"]] = attrs["Target"]
+    ids = re.findall(rb'\sId="([^"]+)"', after[ARTICLES_RELS])
+    assert len(ids) == len(set(ids))
+    column = header.index("result_urls")
+    own = {}
+    for ref, e in links.items():
+        if etree.tostring(e) not in person:
+            assert re.match(r"[A-Z]+", ref).group() == chr(65 + column), ref
+            own[int(ref[1:])] = targets[e.get(f"{{{REL}}}id")]
+    wanted = {n: r[column].splitlines()[0] for n, r in enumerate(rows, start=2) if r[column]}
+    assert own == wanted and wanted, (own, wanted)
 
 
 def libreoffice_opens(soffice: str, paths: list[Path], folder: Path) -> tuple[set[Path], str]:

@@ -22,7 +22,10 @@ from ...errors import SheetBusyError, TableError
 from .. import layout as L
 from ..base import CellValue, CellWrite, Columns, Grid, SetUpResult, Tab, Table, cell_text, header_key
 from . import save
-from .package import CONTENT_TYPES, WORKSHEET_TYPE, Package, SheetEntry, element_prefix, parse, rels_path
+from .links import first_url, reconcile
+from .package import (
+    CONTENT_TYPES, MAIN_NAMESPACES, REL_NAMESPACES, WORKSHEET_TYPE, Package, SheetEntry, element_prefix, parse, rels_path,
+)
 from .reader import MAX_COLUMN, Sheet, column_letters, parse_range, read_sheet
 from .layout import Styles, header_style_id, howto_worksheet, lay_out, utc_time_style_id
 from .writer import SheetEdit, Splicer, grow_defined_range, grow_table, hyperlink_rels, tab_links
@@ -184,10 +187,12 @@ class XlsxTable(Table):
                 xml, styles = lay_out(package, xml, self._placed(new_columns), freeze=False)
                 if styles.changed:
                     replaced[package.styles] = styles.xml
+            splicer = Splicer(element_prefix(xml))
             edit = SheetEdit(
-                cells=edits, new_columns=new_columns, filter_to=filter_to, heights=self._heights(sheet, edits)
+                cells=edits, new_columns=new_columns, filter_to=filter_to, heights=self._heights(sheet, edits),
+                tail=self._result_links(state, xml, splicer, edits, replaced, added),
             )
-            replaced[state.entry.part] = Splicer(element_prefix(xml)).edit_pieces(xml, edit)
+            replaced[state.entry.part] = splicer.edit_pieces(xml, edit)
             overwritten = {(r, c) for r, c in sheet.formula_cells if c in edits.get(r, ())}
             if overwritten:
                 self._drop_from_calc_chain(state, overwritten, replaced)
@@ -555,10 +560,8 @@ class XlsxTable(Table):
             rels = rels_path(part)
             if links or package.has(rels) or rels in added:
                 (replaced if package.has(rels) else added)[rels] = hyperlink_rels(links)
-            types = replaced.get(CONTENT_TYPES) or package.read(CONTENT_TYPES)
-            if links and not re.search(rb'Extension="rels"', types):
-                default = b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-                replaced[CONTENT_TYPES] = _insert_before_close(bytes(types), b"Types", default)
+            if links:
+                _know_rels_parts(package, replaced)
 
         existing = [s for s in package.sheets if s.name.casefold() == tab.title.casefold()]
         if existing and existing[0].part == state.entry.part:
@@ -614,6 +617,56 @@ class XlsxTable(Table):
         entry = f'<{el} name="{name}" sheetId="{max(sheet_ids, default=0) + 1}"{state} {r_attr}/>'
         close = b"sheets" if not main_prefix else f"{main_prefix}:sheets".encode()
         return _insert_before_close(workbook_xml, close, entry.encode())
+
+    def _result_links(
+        self,
+        state: _State,
+        xml: bytes,
+        splicer: Splicer,
+        edits: dict[int, dict[int, str]],
+        replaced: dict[str, save.Content],
+        added: dict[str, bytes],
+    ) -> bytes | None:
+        """The worksheet's new tail when the result-URL cells' hyperlinks must change, else None.
+
+        Every result-URL cell of the tab is compared with its link, not only the cells written
+        now, so that a sheet synced before links existed gets them with its next write.
+        """
+        package, sheet = state.package, state.sheet
+        header = {i + 1: cell_text(v) for i, v in enumerate(sheet.rows.get(1, []))}
+        header.update(edits.get(1, {}))
+        columns = {c for c, text in header.items() if text and getattr(L.column_for(text), "name", "") == C.RESULT_URLS}
+        if not columns:
+            return None
+        wanted: dict[tuple[int, int], str] = {}
+        for number, values in sheet.rows.items():
+            for c in columns:
+                if number > 1 and c <= len(values) and isinstance(values[c - 1], str):
+                    url = first_url(values[c - 1])
+                    if url:
+                        wanted[(number, c)] = url
+        for number, row in edits.items():
+            for c in columns & row.keys():
+                url = first_url(row[c]) if number > 1 else ""
+                if url:
+                    wanted[(number, c)] = url
+                else:
+                    wanted.pop((number, c), None)
+        tail_at = splicer.tail_start(xml)
+        if not wanted and xml.find(b"hyperlink", tail_at) < 0:
+            return None
+        part = rels_path(state.entry.part)
+        rels = package.read(part) if package.has(part) else None
+        strict = package.main_ns == MAIN_NAMESPACES[1]
+        edit = reconcile(xml, tail_at, splicer.prefix, rels, wanted, columns, REL_NAMESPACES[1 if strict else 0])
+        if edit is None:
+            return None
+        if edit.rels_created:
+            added[part] = edit.rels
+            _know_rels_parts(package, replaced)
+        else:
+            replaced[part] = edit.rels
+        return edit.tail
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -701,6 +754,14 @@ class XlsxTable(Table):
 
     def close(self) -> None:
         self._state = None
+
+
+def _know_rels_parts(package: Package, replaced: dict[str, save.Content]) -> None:
+    """The content types name relationships parts, as a new rels part needs."""
+    types = replaced.get(CONTENT_TYPES) or package.read(CONTENT_TYPES)
+    if not re.search(rb'Extension="rels"', bytes(types)):
+        default = b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        replaced[CONTENT_TYPES] = _insert_before_close(bytes(types), b"Types", default)
 
 
 def _insert_before_close(xml: bytes, element: bytes, addition: bytes) -> bytes:

@@ -56,6 +56,8 @@ class SheetEdit:
     filter_to: int = 0
     #: Row -> the height (points) its written cells need; a row is made taller, never shorter.
     heights: Mapping[int, float] = field(default_factory=dict)
+    #: Everything after </sheetData>, when the write changes it (the hyperlinks); None = as it is.
+    tail: bytes | None = None
 
 
 class Splicer:
@@ -210,19 +212,10 @@ class Splicer:
         The unchanged stretches are views of `xml` and each edited row is built only when its
         turn comes, so a large sheet is never held twice in memory.
         """
-        opened = self.sheet_data.search(xml)
-        if opened is None:
-            raise ValueError("the worksheet has no <sheetData>")
+        opened, lo, hi, tail_at = self._bounds(xml)
         head = xml[: opened.start()]
         self.column_styles = column_styles(head, self.cols, self.col)
-        if opened.group(1):  # <sheetData/>: no rows at all
-            lo = hi = tail_at = opened.end()
-        else:
-            hi = xml.find(self.sheet_data_end, opened.end())
-            if hi < 0:
-                raise ValueError("the worksheet's <sheetData> is not closed")
-            lo, tail_at = opened.end(), hi + len(self.sheet_data_end)
-        tail = xml[tail_at:]
+        tail = xml[tail_at:] if edit.tail is None else edit.tail
         pending = sorted(edit.cells)
         p = self.prefix
         found = self._find_rows(xml, lo, hi, pending)
@@ -239,6 +232,22 @@ class Splicer:
             yield from self._edited_rows(xml, hi, found, edit.cells, edit.heights)
         yield self.sheet_data_end
         yield tail
+
+    def _bounds(self, xml: bytes) -> tuple[re.Match[bytes], int, int, int]:
+        """<sheetData>'s opening tag, where its rows start and end, and where the part goes on."""
+        opened = self.sheet_data.search(xml)
+        if opened is None:
+            raise ValueError("the worksheet has no <sheetData>")
+        if opened.group(1):  # <sheetData/>: no rows at all
+            return opened, opened.end(), opened.end(), opened.end()
+        hi = xml.find(self.sheet_data_end, opened.end())
+        if hi < 0:
+            raise ValueError("the worksheet's <sheetData> is not closed")
+        return opened, opened.end(), hi, hi + len(self.sheet_data_end)
+
+    def tail_start(self, xml: bytes) -> int:
+        """Where the part goes on after its </sheetData> (or <sheetData/>)."""
+        return self._bounds(xml)[3]
 
     def _find_rows(self, xml: bytes, lo: int, hi: int, pending: list[int]) -> list[tuple[int, ...]] | None:
         """Where each edited row is in xml[lo:hi], found by its own number (r="5" first, as

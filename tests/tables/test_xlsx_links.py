@@ -1,0 +1,167 @@
+"""Result URLs in the articles tab are cell hyperlinks, beside the person's own links."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.worksheet.hyperlink import Hyperlink
+
+from sheetsync.tables.base import RowWrite, WriteBack
+from sheetsync.tables.xlsx import XlsxTable
+from tests.sync.conftest import world  # noqa: F401 - the emulator fixture
+from tests.sync.helpers import sheet
+
+SHEET = "xl/worksheets/sheet1.xml"
+RELS = "xl/worksheets/_rels/sheet1.xml.rels"
+ORDER = ("sheetData", "mergeCells", "conditionalFormatting", "dataValidations", "hyperlinks", "pageMargins", "pageSetup", "legacyDrawing")
+
+
+def people_links(wb, ws) -> None:
+    """A person's own links: a web page on A2, a jump to another tab on A3."""
+    ws["A2"].hyperlink = "https://people.example/brief?a=1&b=2"
+    ws["A3"].hyperlink = Hyperlink(ref="A3", location="'Other'!A1", display="see Other")
+    wb.create_sheet("Other")["A1"] = "elsewhere"
+
+
+def make(path: Path, build=people_links) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Articles"
+    for row in [["title", "row_key", "result_urls"], ["Alpha title here", "ka"], ["Beta title here", "kb"], ["Gamma", "kc"]]:
+        ws.append(row)
+    build(wb, ws)
+    wb.save(path)
+    return path
+
+
+def urls_write(**by_key: str) -> WriteBack:
+    rows = tuple(RowWrite(key=k, values={"result_urls": v}, read_row=0) for k, v in by_key.items())
+    return WriteBack("row_key", "title", rows)
+
+
+def write(path: Path, **by_key: str) -> None:
+    table = XlsxTable(path)
+    table.read()
+    result = table.write(urls_write(**by_key))
+    assert not result.lost, result
+
+
+def links(path: Path) -> dict[str, str]:
+    ws = openpyxl.load_workbook(path)["Articles"]
+    return {c.coordinate: c.hyperlink.target or f"#{c.hyperlink.location}" for row in ws.iter_rows() for c in row if c.hyperlink}
+
+
+def parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def order_ok(xml: bytes) -> bool:
+    names = [m.group(1).decode() for m in re.finditer(rb"<(\w+)\b", xml) if m.group(1).decode() in ORDER]
+    seen = [ORDER.index(n) for n in dict.fromkeys(names)]
+    return seen == sorted(seen)
+
+
+PERSON = {"A2": "https://people.example/brief?a=1&b=2", "A3": "#'Other'!A1"}
+
+
+def test_result_urls_get_a_link_to_their_first_url_beside_the_persons_links(tmp_path):
+    path = make(tmp_path / "links.xlsx")
+    before = parts(path)
+    person_rels = re.findall(rb"<Relationship [^>]*/>", before[RELS])
+    person_links = re.findall(rb"<hyperlink [^>]*/>", before[SHEET])
+    write(path, ka="https://a.example/one\nhttps://b.example/two", kb="https://c.example/p?x=1&y=<2>")
+    assert links(path) == {**PERSON, "C2": "https://a.example/one", "C3": "https://c.example/p?x=1&y=<2>"}
+    ws = openpyxl.load_workbook(path)["Articles"]
+    assert ws["C2"].value == "https://a.example/one\nhttps://b.example/two"  # text, every URL
+    assert ws["C2"].data_type == "s" and ws.row_dimensions[2].height >= 30  # tall enough for 2 lines
+    after = parts(path)
+    # The person's relationships and <hyperlink> elements are there byte for byte, ids unique.
+    assert all(rel in after[RELS] for rel in person_rels) and all(link in after[SHEET] for link in person_links)
+    ids = re.findall(rb'Id="([^"]+)"', after[RELS])
+    assert len(ids) == len(set(ids)) == len(person_rels) + 2
+    assert after[SHEET].count(b"<hyperlinks") == 1 and order_ok(after[SHEET])
+    assert b"HYPERLINK" not in after[SHEET]
+
+
+def test_a_changed_or_emptied_cell_changes_or_drops_its_link_and_relationship(tmp_path):
+    path = make(tmp_path / "changes.xlsx")
+    write(path, ka="https://a.example/one", kb="https://b.example/two")
+    write(path, ka="https://a.example/moved", kb="")
+    assert links(path) == {**PERSON, "C2": "https://a.example/moved"}
+    rels = parts(path)[RELS]
+    assert b"a.example/one" not in rels and b"b.example" not in rels and rels.count(b"a.example/moved") == 1
+    write(path, ka="not a link yet")
+    assert links(path) == PERSON
+
+
+def test_a_sheet_without_links_or_rels_gets_both_and_loses_the_element_again(tmp_path):
+    path = make(tmp_path / "bare.xlsx", build=lambda wb, ws: None)
+    assert RELS not in parts(path)
+    write(path, ka="https://a.example/one")
+    assert links(path) == {"C2": "https://a.example/one"}
+    after = parts(path)
+    assert b'TargetMode="External"' in after[RELS] and order_ok(after[SHEET])
+    write(path, ka="")
+    assert links(path) == {} and b"<hyperlinks" not in parts(path)[SHEET]
+
+
+def test_a_person_link_over_several_cells_of_the_column_is_left_alone(tmp_path):
+    path = make(tmp_path / "wide.xlsx", build=lambda wb, ws: None)
+    from tests.tables.test_xlsx import patch
+
+    patch(path, {SHEET: lambda x: x.replace(
+        "<pageMargins", '<hyperlinks><hyperlink ref="A4:C4" location="Articles!A1"/></hyperlinks><pageMargins', 1)})
+    write(path, kc="https://c.example/p", ka="https://a.example/p")
+    xml = parts(path)[SHEET]
+    assert b'ref="A4:C4"' in xml and b'ref="C4"' not in xml and b'ref="C2"' in xml
+
+
+def test_a_sync_that_changes_nothing_writes_nothing(world, tmp_path):  # noqa: F811
+    path = tmp_path / "synced.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Articles"
+    for row in sheet(2, targets="372, 373"):
+        ws.append(row)
+    ws["A2"].hyperlink = "https://people.example/brief"
+    wb.save(path)
+    assert world.run(XlsxTable(path)).exit_code == 0
+    world.clock.advance(3600 * 24 * 3)
+    assert world.run(XlsxTable(path)).exit_code == 0
+    found = links(path)
+    values = {c.coordinate: c.value for row in openpyxl.load_workbook(path)["Articles"].iter_rows() for c in row}
+    own = {ref: url for ref, url in found.items() if ref != "A2"}
+    assert found["A2"] == "https://people.example/brief" and len(own) == 2
+    for ref, url in own.items():
+        assert values[ref].splitlines()[0] == url and len(values[ref].splitlines()) == 2
+    data = path.read_bytes()
+    stamp = path.stat().st_mtime_ns
+    assert world.run(XlsxTable(path)).exit_code == 0
+    assert path.read_bytes() == data and path.stat().st_mtime_ns == stamp
+
+
+@pytest.mark.slow
+def test_libreoffice_and_openpyxl_round_trips_keep_every_link(tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    path = make(tmp_path / "trip.xlsx")
+    write(path, ka="https://a.example/one\nhttps://b.example/two", kb="https://c.example/p?x=1&y=2")
+    wanted = {**PERSON, "C2": "https://a.example/one", "C3": "https://c.example/p?x=1&y=2"}
+    resaved = tmp_path / "openpyxl.xlsx"
+    openpyxl.load_workbook(path).save(resaved)
+    assert links(resaved) == wanted
+    out = tmp_path / "lo"
+    subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--convert-to", "xlsx",
+         "--outdir", str(out), str(path)],
+        capture_output=True, timeout=180, check=True,
+    )  # fmt: skip
+    assert links(out / path.name) == wanted
