@@ -20,6 +20,8 @@ from lxml import etree
 
 from sheetsync.client import Client
 from sheetsync.tables.xlsx import XlsxTable
+from sheetsync.tables.xlsx.layout import WORKSHEET_ORDER
+from sheetsync.tables.xlsx.package import Package
 from tests.sync.helpers import HEADER, World, article
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "excel-workbooks"
@@ -358,3 +360,31 @@ def test_the_streaming_reader_reads_every_excel_worksheet_as_openpyxl_does():
                         differences.append((name, entry.name, (number, i + 1), value, None))
     assert compared > 1000
     assert not differences, differences[:10]
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_init_on_an_excel_workbooks_own_tab_keeps_its_parts_and_a_second_init_changes_no_byte(name, tmp_path):
+    path = tmp_path / name
+    shutil.copyfile(CORPUS / name, path)
+    path.chmod(0o644)
+    before = members(path)
+    with XlsxTable(path) as table:
+        table.set_up()
+        tab = table.worksheet
+    after = members(path)
+    entry = next(s for s in Package(path.read_bytes(), name).sheets if s.name == tab)
+    # The tab's Tables grow over the new columns.
+    tables = {p for p in after if p.startswith("xl/tables/")}
+    plumbing = {entry.part, STYLES, "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
+    for part, data in before.items():
+        if part not in plumbing | tables:
+            assert after[part] == data, part
+    assert_only_appended(before[STYLES], after[STYLES])
+    # Every element init adds is a child of the worksheet, in the order Excel requires.
+    root = etree.fromstring(after[entry.part], etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    names = [etree.QName(c).localname for c in root if isinstance(c.tag, str)]
+    assert names == sorted(names, key=WORKSHEET_ORDER.index), names
+    again = path.read_bytes()
+    with XlsxTable(path, tab) as table:
+        assert not table.set_up().changed
+    assert path.read_bytes() == again

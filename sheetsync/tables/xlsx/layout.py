@@ -9,7 +9,7 @@ person has not set one of their own. Nothing already in either part is rewritten
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
@@ -21,7 +21,7 @@ from .package import Package, element_prefix, merge_cols, parse
 from .reader import MAX_ROW, column_index, column_letters, parse_range
 
 # The order CT_Worksheet requires: a new element goes before the first one that follows it.
-_WORKSHEET_ORDER = (
+WORKSHEET_ORDER = (
     "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr",
     "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState",
     "dataConsolidate", "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting",
@@ -83,7 +83,7 @@ class Styles:
     def _canonical(self, fragment: str) -> bytes:
         ns = f' xmlns{":" + self.prefix.decode()[:-1] if self.prefix else ""}="{self.ns}"'
         root = parse(f"<{self.prefix.decode()}w{ns}>{fragment}</{self.prefix.decode()}w>".encode())
-        return etree.tostring(root[0], method="c14n")
+        return etree.tostring(root[0], method="c14n", exclusive=True)
 
     def _children(self, list_name: str) -> list[bytes]:
         root = parse(self.xml)
@@ -94,7 +94,9 @@ class Styles:
         for child in found:
             if isinstance(child.tag, str):
                 child.tail = None
-                out.append(etree.tostring(child, method="c14n"))
+                # Exclusive: the namespaces the root declares (Excel's x14ac, mc, ...) are no
+                # part of an entry, or no entry of a file Excel saved would ever match.
+                out.append(etree.tostring(child, method="c14n", exclusive=True))
         return out
 
     def _append(self, list_name: str, fragment: bytes, count: int) -> None:
@@ -117,17 +119,54 @@ class Styles:
 def insert_in_order(
     xml: bytes, name: str, element: bytes, order: Sequence[str], prefix: bytes, root: bytes
 ) -> bytes:
-    """`xml` with `element` inserted where `order` puts an element called `name`."""
-    later = order[order.index(name) + 1 :]
-    p = re.escape(prefix)
-    best = -1
-    for other in later:
-        m = re.search(rb"<" + p + other.encode() + rb"[\s/>]", xml)
-        if m is not None and (best < 0 or m.start() < best):
-            best = m.start()
+    """`xml` with `element` inserted among the children of `root` where `order` puts `name`."""
+    later = {(prefix + other.encode()) for other in order[order.index(name) + 1 :]}
+    best = next((start for tag, start in children(xml, prefix + root) if tag in later), -1)
     if best < 0:
         best = xml.rfind(b"</" + prefix + root + b">")
     return xml[:best] + element + xml[best:]
+
+
+# A start or end tag (attribute values may hold '>'), or what may hold a '<' that is no tag.
+_TAG = re.compile(rb"""<(/?)([A-Za-z_][\w.:-]*)((?:[^>"']|"[^"]*"|'[^']*')*?)(/?)>|<!--.*?-->|<\?.*?\?>|<!\[CDATA\[.*?\]\]>""", re.S)
+
+
+def children(xml: bytes, root: bytes) -> Iterator[tuple[bytes, int]]:
+    """(tag, start offset) of each child element of the element `root` (tag with its prefix).
+
+    Only children count: a data bar's own <extLst> inside a conditional format is no place for
+    a worksheet element. The cells are skipped, not scanned.
+    """
+    opened = re.search(rb"<" + re.escape(root) + rb"[\s/>]", xml)
+    if opened is None:
+        return
+    start = _TAG.match(xml, opened.start())
+    if start is None or start.group(4):
+        return
+    pos, depth = start.end(), 0
+    while True:
+        m = _TAG.search(xml, pos)
+        if m is None:
+            return
+        pos = m.end()
+        if m.group(2) is None:
+            continue  # a comment, processing instruction or CDATA section
+        tag = m.group(2)
+        if m.group(1):
+            if depth == 0:
+                return  # the root's own end tag
+            depth -= 1
+            continue
+        if depth == 0:
+            yield tag, m.start()
+            if tag.endswith(b"sheetData") and not m.group(4):
+                close = xml.find(b"</" + tag + b">", pos)
+                if close < 0:
+                    return
+                pos = close + len(tag) + 3
+                continue
+        if not m.group(4):
+            depth += 1
 
 
 @dataclass
@@ -222,7 +261,7 @@ class _Sheet:
         )
 
     def insert(self, name: str, element: bytes) -> None:
-        self.xml = insert_in_order(self.xml, name, element, _WORKSHEET_ORDER, self.prefix, b"worksheet")
+        self.xml = insert_in_order(self.xml, name, element, WORKSHEET_ORDER, self.prefix, b"worksheet")
 
     def el(self, text: str) -> bytes:
         """`text` (XML written without prefix) with the worksheet's element prefix."""
