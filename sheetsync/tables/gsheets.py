@@ -3,7 +3,9 @@
 One `read()` is one `spreadsheets.getByDataFilter` for the articles tab alone (typed cells and
 its layout together, trimmed by a field mask, gzip-compressed on the wire). One `write()` is
 one more of those for the header row and the key and anchor columns, plus one
-`values:batchUpdate` with valueInputOption=RAW, so text never turns into a formula. A
+`values:batchUpdate` with valueInputOption=RAW, so text never turns into a formula (or, when
+it carries result URLs, which become text links, one `spreadsheets.batchUpdate` of
+`updateCells` instead: `gsheets_cells`; values stay literal strings there too). A
 `spreadsheets.batchUpdate` is added only when columns must be added or the secondary tab must
 be created or grown. A read + write-back cycle is therefore 3 requests whatever the number of
 rows (plus one small list of tabs when neither the tab's name nor its gid is given, or when the
@@ -25,6 +27,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .. import columns as C
 from ..errors import TableError
 from .base import (
     CellValue,
@@ -44,6 +47,7 @@ from .base import (
     strip_control,
 )
 from .google_auth import sign_in
+from .gsheets_cells import LINKS, TEXT, Block, pack
 from .gsheets_errors import Failure, classify, explain
 from .gsheets_retry import RetryPolicy, Waits
 from .settle import RowState, corrections, placed_keys
@@ -85,6 +89,10 @@ _ERROR_TEXT = {
 _URL = re.compile(r"https://docs\.google\.com/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]+)")
 _GID = re.compile(r"[#&?]gid=(\d+)")
 _KEY = re.compile(r"^[A-Za-z0-9_-]{20,}$")
+# Columns whose cells are links (`gsheets_cells`), in the articles tab by their canonical name
+# and in sheetsync's own tabs by their header.
+_ARTICLE_KINDS = {C.RESULT_URLS: LINKS}
+_TAB_KINDS = {"result_url": LINKS}
 # A new secondary tab, or one that must grow, gets room to spare so that it grows rarely.
 _TAB_MIN_ROWS = 1000
 # `read_tab` is for sheetsync's small bookkeeping tabs: their first rows are enough.
@@ -371,12 +379,30 @@ class GoogleSheetTable(Table):
         self._settling = (tracked, before, meant, key_col, anchor_col)
 
     def _send_cells(self, cells: Sequence[CellWrite]) -> None:
+        kinds = _kinds(self._header_map())
+        self._send_blocks([self._block(row, first, block, kinds) for row, first, block in _blocks(cells)])
+
+    def _header_map(self) -> dict[int, str]:
+        return dict(enumerate(self._header, start=1))
+
+    def _block(self, row: int, first: int, values: list[list[str]], kinds: Mapping[int, str]) -> Block:
         main = self._loaded()
-        data = [{"range": _a1(main.title, row, first, len(block), len(block[0])), "values": block}
-                for row, first, block in _blocks(cells)]
-        for body in _pack(data, self.write_limit):
-            self._send("write to", lambda body=body: self.http.values_batch_update(
-                self.spreadsheet_id, body={"valueInputOption": "RAW", "data": body}))
+        return Block(main.sheet_id, main.title, row, first, values,
+                     tuple(kinds.get(first + i, TEXT) for i in range(len(values[0]))))
+
+    def _send_blocks(self, blocks: Sequence[Block]) -> None:
+        """One request per body of at most `write_limit` bytes: a `values.batchUpdate` of plain
+        text, or, when any cell is a link, a `spreadsheets.batchUpdate` of `updateCells`
+        (values always literal: a `stringValue` never becomes a formula)."""
+        rich = any(b.rich() for b in blocks)
+        for body in pack(blocks, self.write_limit, rich):
+            if rich:
+                requests_ = [b.update_cells() for b in body]
+                self._send("write to", lambda r=requests_: self.http.batch_update(self.spreadsheet_id, {"requests": r}))
+            else:
+                data = [{"range": b.a1(quote_title), "values": b.values} for b in body]
+                self._send("write to", lambda data=data: self.http.values_batch_update(
+                    self.spreadsheet_id, body={"valueInputOption": "RAW", "data": data}))
 
     def _parts(self, writeback: WriteBack) -> list[WriteBack]:
         """The write-back split so that each part's cells stay under the write limit."""
@@ -580,7 +606,8 @@ class GoogleSheetTable(Table):
         for c in cells:
             if c.row == 1:  # a header written now names its column in notes
                 header[c.col] = c.value
-        data: list[dict[str, Any]] = []
+        data: list[Block] = []
+        kinds = _kinds(header)
         for row, first, block in _blocks(cells):
             for r, values in enumerate(block, start=row):
                 for i, value in enumerate(values):
@@ -591,7 +618,7 @@ class GoogleSheetTable(Table):
                             "most a Google Sheets cell holds; shorten it at the source if the end matters."
                         )
                         values[i] = cut_utf16(value, CELL_LIMIT)
-            data.append({"range": _a1(main.title, row, first, len(block), len(block[0])), "values": block})
+            data.append(self._block(row, first, block, kinds))
         structure: list[dict[str, Any]] = []
         need_cols = max((c.col for c in cells), default=0)
         if need_cols > main.cols:
@@ -605,9 +632,7 @@ class GoogleSheetTable(Table):
             self._structure(structure)
             main.cols = max(main.cols, need_cols)
         self._plan_settling(cells, header)
-        for body in _pack(data, self.write_limit):
-            self._send("write to", lambda body=body: self.http.values_batch_update(
-                self.spreadsheet_id, body={"valueInputOption": "RAW", "data": body}))
+        self._send_blocks(data)
         self._header = tuple(header.get(i, "") for i in range(1, max(header, default=0) + 1))
         return notes
 
@@ -627,7 +652,7 @@ class GoogleSheetTable(Table):
             return []
         return G.column_requests(main.sheet_id, max(main.rows, 2), placed, write_header=False)
 
-    def _tab_data(self, tab: Tab, structure: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _tab_data(self, tab: Tab, structure: list[dict[str, Any]]) -> list[Block]:
         """Values that replace the whole tab, plus the grid changes that must come first."""
         main = self._loaded()
         if tab.title.casefold() == main.title.casefold():
@@ -639,21 +664,21 @@ class GoogleSheetTable(Table):
         need_rows, need_cols = len(rows), max(len(r) for r in rows)
         info = self._tab
         if info is None:
-            info = _SheetInfo(-1, tab.title, max(_TAB_MIN_ROWS, need_rows * 2), max(need_cols, 26))
-            props: dict[str, Any] = {"title": tab.title, "gridProperties": {"rowCount": info.rows, "columnCount": info.cols}}
+            # Its id is chosen here, so that the cells written in this write can name it.
+            taken = {t.sheet_id for t in self._tabs or []} | {main.sheet_id}
+            new_id = next(i for i in range(2_000_001, 3_000_000) if i not in taken)
+            info = _SheetInfo(new_id, tab.title, max(_TAB_MIN_ROWS, need_rows * 2), max(need_cols, 26))
+            props: dict[str, Any] = {"sheetId": new_id, "title": tab.title,
+                                     "gridProperties": {"rowCount": info.rows, "columnCount": info.cols}}
             if tab.hidden:
                 props["hidden"] = True
+            structure.append({"addSheet": {"properties": props}})
             if tab.widths:
                 # Made with its look (bold frozen header, widths) in the same request: a tab is
                 # formatted once, when it is added, never on later syncs.
                 from .gsheets_layout import owned_tab_requests
 
-                taken = {t.sheet_id for t in self._tabs or []} | {main.sheet_id}
-                props["sheetId"] = next(i for i in range(2_000_001, 3_000_000) if i not in taken)
-                structure.append({"addSheet": {"properties": props}})
-                structure.extend(owned_tab_requests(props["sheetId"], tab.widths))
-            else:
-                structure.append({"addSheet": {"properties": props}})
+                structure.extend(owned_tab_requests(new_id, tab.widths))
         else:
             if need_rows > info.rows:
                 structure.append(_append(info.sheet_id, "ROWS", need_rows * 2 - info.rows))
@@ -663,7 +688,8 @@ class GoogleSheetTable(Table):
         height, width = max(need_rows, info.used_rows), max(need_cols, info.used_cols)
         values = [[cut_utf16(v, CELL_LIMIT) for v in r] + [""] * (width - len(r)) for r in rows]
         values += [[""] * width for _ in range(height - need_rows)]
-        return [{"range": _a1(info.title, 1, 1, height, width), "values": values}]
+        kinds = tuple(_TAB_KINDS.get(h, TEXT) for h in tab.header) + (TEXT,) * (width - len(tab.header))
+        return [Block(info.sheet_id, info.title, 1, 1, values, kinds)]
 
     def _structure(self, requests_: list[dict[str, Any]]) -> None:
         try:
@@ -783,6 +809,8 @@ class GoogleSheetTable(Table):
             raise _Transient(failure) from None
         if failure.status == 400 and "unable to parse range" in failure.message.lower():
             raise _Stale() from None  # a tab renamed since the re-read
+        if failure.status == 400 and "no grid with id" in failure.message.lower():
+            raise _Stale() from None  # a tab deleted since the re-read (updateCells names it by id)
         raise _Refused(str(self._explain(failure, what, None)), failure) from None
 
     def _explain(self, failure: Failure, what: str, waits: Waits | None) -> TableError:
@@ -818,48 +846,16 @@ def _append(sheet_id: int, dimension: str, length: int) -> dict[str, Any]:
     return {"appendDimension": {"sheetId": sheet_id, "dimension": dimension, "length": length}}
 
 
-def _a1(title: str, row: int, col: int, height: int, width: int) -> str:
-    last_row, last_col = row + height - 1, col + width - 1
-    return f"{quote_title(title)}!{column_letters(col)}{row}:{column_letters(last_col)}{last_row}"
+def _kinds(header: Mapping[int, str]) -> dict[int, str]:
+    """Columns (1-based) of the articles tab whose cells are more than text: links."""
+    from . import layout as L
 
-
-def _pack(data: list[dict[str, Any]], limit: int) -> Iterator[list[dict[str, Any]]]:
-    """Value ranges grouped into request bodies of at most `limit` bytes; big ranges split by rows."""
-    pieces: list[tuple[dict[str, Any], int]] = []
-    for entry in data:
-        size = wire_size(entry)
-        if size <= limit // 2 or len(entry["values"]) == 1:
-            pieces.append((entry, size))
-            continue
-        title, _, cells = entry["range"].rpartition("!")
-        m = re.fullmatch(r"([A-Z]+)(\d+):([A-Z]+)(\d+)", cells)
-        assert m, entry["range"]
-        top = int(m.group(2))
-        band: list[list[str]] = []
-        band_size = 0
-        rows = entry["values"]
-        for i, values in enumerate(rows):
-            cost = wire_size(values) + 2
-            if band and band_size + cost > limit // 2:
-                start = top + i - len(band)
-                pieces.append(({"range": f"{title}!{m.group(1)}{start}:{m.group(3)}{start + len(band) - 1}",
-                                "values": band}, band_size))
-                band, band_size = [], 0
-            band.append(values)
-            band_size += cost
-        start = top + len(rows) - len(band)
-        pieces.append(({"range": f"{title}!{m.group(1)}{start}:{m.group(3)}{start + len(band) - 1}",
-                        "values": band}, band_size))
-    body: list[dict[str, Any]] = []
-    size = 0
-    for entry, cost in pieces:
-        if body and size + cost > limit - 1000:
-            yield body
-            body, size = [], 0
-        body.append(entry)
-        size += cost
-    if body:
-        yield body
+    out = {}
+    for col, text in header.items():
+        layout = L.column_for(text) if text and text.strip() else None
+        if layout is not None and layout.name in _ARTICLE_KINDS:
+            out[col] = _ARTICLE_KINDS[layout.name]
+    return out
 
 
 def _texts(block: Mapping[str, Any]) -> list[list[str]]:

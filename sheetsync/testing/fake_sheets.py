@@ -395,10 +395,15 @@ class Sheet:
 
         filled = sorted([r for r in body if key(r)[0] == 0], key=key, reverse=reverse)
         order = filled + [r for r in body if key(r)[0] == 1]
+        # A sort moves whole cells: values, formats, notes and text runs travel together.
+        extras = {r: {c: e for (rr, c), e in self.extras.items() if rr == r} for r in body}
         self.cells = {k: v for k, v in self.cells.items() if k[0] < header_rows}
+        self.extras = {k: v for k, v in self.extras.items() if not header_rows <= k[0] < nrows}
         for new, old in zip(body, order):
             for c, cell in grouped[old].items():
                 self.cells[(new, c)] = cell
+            for c, extra in extras[old].items():
+                self.extras[(new, c)] = extra
 
     def merge(self, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
         """Merge a block (1-based, inclusive): like Sheets, keep only the top-left value."""
@@ -428,6 +433,13 @@ class Sheet:
                 f"Your input contains more than the maximum of {CELL_LIMIT} characters in a single cell.",
             )
         cell = parse_user_entered(value) if user_entered else _raw_cell(value)
+        extra = self.extras.get((r, c))
+        if extra and "textFormatRuns" in extra:
+            # Google: "When writing a new user_entered_value, previous runs will be erased."
+            extra.pop("textFormatRuns")
+            extra.pop("hyperlink", None)
+            if not extra:
+                self.extras.pop((r, c))
         if cell.is_empty():
             self.cells.pop((r, c), None)
             return
@@ -746,6 +758,42 @@ def _cell_data(cell: Cell, mask: dict[str, Any] | None = None, extra: dict[str, 
                 data[name] = apply_fields(data[name], sub)
         data = {k: v for k, v in data.items() if v != {}}
     return data
+
+
+def _stored_runs(cell: Cell, runs: Any, r: int, c: int) -> list[dict[str, Any]]:
+    """Text format runs checked and kept as Google keeps them (a startIndex of 0 left out).
+
+    Runs are only valid on a string value, start at increasing UTF-16 offsets inside the text,
+    and each sets `startIndex` and `format` ("When updating, all fields must be set").
+    """
+    where = f"{column_letters(c + 1)}{r + 1}"
+    if not isinstance(runs, list):
+        raise ApiFault(400, f"Invalid value at 'textFormatRuns' of cell {where}: a list of runs is expected")
+    if cell.formula is not None or not isinstance(cell.value, str):
+        raise ApiFault(400, f"Invalid requests: cell {where} has text format runs but its value is not a string")
+    length = utf16_length(cell.value)
+    stored: list[dict[str, Any]] = []
+    last = -1
+    for run in runs:
+        start = run.get("startIndex", 0) if isinstance(run, dict) else None
+        if not isinstance(start, int) or isinstance(start, bool) or start < 0:
+            raise ApiFault(400, f"Invalid requests: cell {where} has a text format run with an invalid startIndex")
+        if start >= length:
+            raise ApiFault(
+                400, f"Invalid requests: cell {where} has a text format run starting at {start}, "
+                f"beyond the end of its text ({length} characters)"
+            )
+        if start <= last:
+            raise ApiFault(400, f"Invalid requests: the text format runs of cell {where} must start at increasing indexes")
+        fmt = run.get("format", {})
+        link = fmt.get("link") if isinstance(fmt, dict) else None
+        if link is not None and not (isinstance(link, dict) and isinstance(link.get("uri", ""), str)):
+            raise ApiFault(400, f"Invalid requests: cell {where} has a text format run with an invalid link")
+        last = start
+        kept: dict[str, Any] = {"startIndex": start} if start else {}
+        kept["format"] = _stored_format({"textFormat": fmt})["textFormat"] if fmt else {}
+        stored.append(kept)
+    return stored
 
 
 _PATTERNS = {"DATE": "yyyy-mm-dd", "DATE_TIME": "yyyy-mm-dd hh:mm:ss", "TIME": "hh:mm:ss"}
@@ -1430,6 +1478,8 @@ class FakeSheets:
                 extra.pop(name, None)
         if everything or "userEnteredValue" in mask:
             value = data.get("userEnteredValue")
+            if not everything and "textFormatRuns" not in mask:
+                extra.pop("textFormatRuns", None)  # a new value erases the old runs
             if value is None:
                 sheet.cells.pop((r, c), None)
             elif "formulaValue" in value:
@@ -1439,6 +1489,12 @@ class FakeSheets:
                 if kind == "stringValue" and isinstance(v, str) and utf16_length(v) > CELL_LIMIT:
                     raise ApiFault(400, f"Your input contains more than the maximum of {CELL_LIMIT} characters in a single cell.")
                 sheet.cells[(r, c)] = _raw_cell(v)
+        extra.pop("hyperlink", None)
+        if extra.get("textFormatRuns"):
+            extra["textFormatRuns"] = _stored_runs(sheet.cells.get((r, c), Cell()), extra["textFormatRuns"], r, c)
+            links = {run["format"]["link"]["uri"] for run in extra["textFormatRuns"] if "link" in run.get("format", {})}
+            if len(links) == 1:
+                extra["hyperlink"] = links.pop()  # read-only: the cell's one link, empty for several
         extra = {k: v for k, v in extra.items() if v not in ({}, None, [], "")}
         if extra:
             sheet.extras[(r, c)] = extra

@@ -95,7 +95,8 @@ def test_a_sync_that_adds_columns_lays_them_out_in_one_more_request(fake):
     fake.reset_counts()
     urls = "https://one.example/a\nhttps://two.example/b"
     table.write(WriteBack("row_key", "title", (RowWrite("ka", {"status": "Published", "result_urls": urls}, 2),)))
-    assert fake.counts["spreadsheets.batchUpdate"] == 1
+    # The layout, then the cells (links: updateCells); re-read before and check after.
+    assert fake.counts == {"spreadsheets.getByDataFilter": 2, "spreadsheets.batchUpdate": 2}
     sheet = fake.sheet(sid, "Articles")
     assert sheet.values()[0] == ["title", "row_key", "status", "result_urls"]
     assert sheet.extra(1, 3)["userEnteredFormat"]["backgroundColor"] == colour(OWNED_FILL)

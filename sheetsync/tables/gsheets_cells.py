@@ -1,0 +1,149 @@
+"""Cells as a Google Sheets write sends them: plain text or text links. Pure: no I/O.
+
+Most cells are plain text and go through `values.batchUpdate` (valueInputOption=RAW). Result
+URLs, one per line, are each a text link run (`textFormatRuns` with `format.link.uri`):
+clickable without a HYPERLINK formula, the value still a literal `stringValue`. A write that
+holds any goes as `updateCells` in one `spreadsheets.batchUpdate` instead.
+
+A write is sent in one form or the other as a whole, so it stays one request per body.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .base import column_letters
+
+TEXT, LINKS = "text", "links"
+#: The colour Google's theme gives links (LINK): blue.
+LINK_COLOUR = {"red": 0.06666667, "green": 0.33333334, "blue": 0.8}
+_HTTP = re.compile(r"https?://\S+\Z", re.IGNORECASE)
+
+
+def utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def link_runs(text: str) -> list[dict[str, Any]] | None:
+    """One link run per line when every line is an http(s) URL; None otherwise (plain text).
+
+    Only http(s) is ever linked: a result URL comes from a server and must not become a
+    `javascript:` link. Offsets are UTF-16 code units, as Google counts them.
+    """
+    lines = text.split("\n")
+    if not text or not all(_HTTP.match(line) for line in lines):
+        return None
+    runs, start = [], 0
+    for line in lines:
+        fmt = {"link": {"uri": line}, "underline": True, "foregroundColor": dict(LINK_COLOUR)}
+        runs.append({"startIndex": start, "format": fmt})
+        start += utf16_length(line) + 1
+    return runs
+
+
+def cell_data(value: str, kind: str) -> dict[str, Any]:
+    """The CellData an `updateCells` writes for `value` in a column of `kind`."""
+    if not value:
+        return {}  # with the fields named, an absent value clears the cell
+    data: dict[str, Any] = {"userEnteredValue": {"stringValue": value}}
+    if kind == LINKS:
+        runs = link_runs(value)
+        if runs:
+            data["textFormatRuns"] = runs
+    return data
+
+
+def is_rich(value: str, kind: str) -> bool:
+    """Whether the cell needs `updateCells` (a link), not a plain value."""
+    return kind == LINKS and link_runs(value) is not None
+
+
+@dataclass
+class Block:
+    """Cells of one tab in a rectangle: top-left (1-based), rows of text, each column's kind."""
+
+    sheet_id: int
+    title: str
+    row: int
+    col: int
+    values: list[list[str]]
+    kinds: tuple[str, ...] = ()
+
+    def kind(self, i: int) -> str:
+        return self.kinds[i] if i < len(self.kinds) else TEXT
+
+    def rich(self) -> bool:
+        return any(
+            is_rich(v, self.kind(i)) for row in self.values for i, v in enumerate(row) if self.kind(i) != TEXT
+        )
+
+    def a1(self, quote: Any) -> str:
+        last_row, last_col = self.row + len(self.values) - 1, self.col + len(self.values[0]) - 1
+        return f"{quote(self.title)}!{column_letters(self.col)}{self.row}:{column_letters(last_col)}{last_row}"
+
+    def fields(self) -> str:
+        names = ["userEnteredValue"]
+        if LINKS in self.kinds:
+            names.append("textFormatRuns")
+        return ",".join(names)
+
+    def row_data(self, values: Sequence[str]) -> dict[str, Any]:
+        return {"values": [cell_data(v, self.kind(i)) for i, v in enumerate(values)]}
+
+    def update_cells(self) -> dict[str, Any]:
+        """This block as one `updateCells` request (by sheetId: a rename cannot misdirect it)."""
+        width = len(self.values[0])
+        return {"updateCells": {
+            "range": {"sheetId": self.sheet_id, "startRowIndex": self.row - 1, "endRowIndex": self.row - 1 + len(self.values),
+                      "startColumnIndex": self.col - 1, "endColumnIndex": self.col - 1 + width},
+            "rows": [self.row_data(r) for r in self.values],
+            "fields": self.fields(),
+        }}  # fmt: skip
+
+
+def wire_size(value: Any) -> int:
+    """Bytes of `value` in a request body as requests sends it (JSON, non-ASCII escaped)."""
+    return len(json.dumps(value))
+
+
+def pack(blocks: Sequence[Block], limit: int, rich: bool) -> Iterator[list[Block]]:
+    """Blocks grouped into request bodies of at most `limit` bytes; big blocks split by rows.
+
+    Each row is measured in the form it is sent in (`rich`: updateCells, else a value range).
+    """
+
+    def cost(block: Block, values: Sequence[str]) -> int:
+        return wire_size(block.row_data(values) if rich else values) + 2
+
+    pieces: list[tuple[Block, int]] = []
+    for block in blocks:
+        costs = [cost(block, r) for r in block.values]
+        size = sum(costs) + 200
+        if size <= limit // 2 or len(block.values) == 1:
+            pieces.append((block, size))
+            continue
+        band: list[list[str]] = []
+        band_size = 0
+        top = block.row
+        for values, c in zip(block.values, costs):
+            if band and band_size + c > limit // 2:
+                pieces.append((Block(block.sheet_id, block.title, top, block.col, band, block.kinds), band_size + 200))
+                top += len(band)
+                band, band_size = [], 0
+            band.append(values)
+            band_size += c
+        pieces.append((Block(block.sheet_id, block.title, top, block.col, band, block.kinds), band_size + 200))
+    body: list[Block] = []
+    size = 0
+    for block, c in pieces:
+        if body and size + c > limit - 1000:
+            yield body
+            body, size = [], 0
+        body.append(block)
+        size += c
+    if body:
+        yield body

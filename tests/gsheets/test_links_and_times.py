@@ -1,0 +1,185 @@
+"""Result URLs as text links on Google, within the request budget.
+
+Everything runs through the real gspread client against the fake Sheets API; the sync tests
+also run the emulator over a real socket.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sheetsync import columns as C
+from sheetsync.tables.base import RowWrite, Tab, WriteBack
+from sheetsync.tables.gsheets import RetryPolicy, open_google_sheet
+from sheetsync.tables.gsheets_cells import link_runs
+from sheetsync.testing.fake_sheets import FakeSheets
+from tests.sync.helpers import World, column, sheet as article_rows
+
+GET = "spreadsheets.getByDataFilter"
+A = "https://news.example.com/garden-1"
+B = "https://blog.example.org/pages/garden-1"
+
+
+@pytest.fixture
+def fake():
+    return FakeSheets()
+
+
+def open_book(fake, sid, worksheet="Articles"):
+    return open_google_sheet(sid, worksheet, client=fake.client(), retry=RetryPolicy(sleep=lambda s: None))
+
+
+def book(fake, rows, zone="Etc/GMT"):
+    sid = fake.create_spreadsheet("Queue", ["Articles"])
+    fake.book(sid).time_zone = zone
+    fake.sheet(sid, "Articles").set_values(rows)
+    return sid
+
+
+def runs_of(fake, sid, row, col, tab="Articles"):
+    return fake.sheet(sid, tab).extra(row, col).get("textFormatRuns")
+
+
+# --- links ---------------------------------------------------------------------------------
+
+
+def test_result_urls_are_one_link_run_per_line_in_one_write_request(fake):
+    sid = book(fake, [["title", "row_key", "status", "result_urls"], ["Alpha beta gamma delta", "ka"]])
+    table = open_book(fake, sid)
+    table.read()
+    fake.reset_counts()
+    table.write(WriteBack("row_key", "title", (RowWrite("ka", {"status": "Published", "result_urls": f"{A}\n{B}"}, 2),)))
+    # Re-read, one write (updateCells instead of values.batchUpdate), check: as many as before.
+    assert fake.counts == {GET: 2, "spreadsheets.batchUpdate": 1}
+    sheet = fake.sheet(sid, "Articles")
+    cell = sheet.cell(2, 4)
+    assert cell.value == f"{A}\n{B}" and cell.formula is None
+    runs = runs_of(fake, sid, 2, 4)
+    assert [r.get("startIndex", 0) for r in runs] == [0, len(A) + 1]  # Google leaves out a 0
+    assert [r["format"]["link"]["uri"] for r in runs] == [A, B]
+    assert "hyperlink" not in sheet.extra(2, 4)  # two links: Google names none
+    assert sheet.cell(2, 3).value == "Published" and runs_of(fake, sid, 2, 3) is None
+
+
+def test_a_server_string_never_becomes_a_formula_or_a_non_http_link(fake):
+    sid = book(fake, [["title", "row_key", "result_urls"], ["Alpha beta gamma delta", "ka"], ["Second title here ok", "kb"]])
+    table = open_book(fake, sid)
+    table.read()
+    evil = '=HYPERLINK("https://evil.example","click")'
+    table.write(WriteBack("row_key", "title", (
+        RowWrite("ka", {"result_urls": f"{A}\n{evil}"}, 2), RowWrite("kb", {"result_urls": "javascript:alert(1)"}, 3),
+    )))  # fmt: skip
+    sheet = fake.sheet(sid, "Articles")
+    assert sheet.cell(2, 3).value == f"{A}\n{evil}" and sheet.cell(2, 3).formula is None
+    assert sheet.cell(3, 3).value == "javascript:alert(1)"
+    assert runs_of(fake, sid, 2, 3) is None and runs_of(fake, sid, 3, 3) is None
+
+
+def test_new_urls_replace_the_runs_and_an_emptied_cell_loses_them(fake):
+    sid = book(fake, [["title", "row_key", "result_urls"], ["Alpha beta gamma delta", "ka"]])
+    table = open_book(fake, sid)
+    table.read()
+    table.write(WriteBack("row_key", "title", (RowWrite("ka", {"result_urls": f"{A}\n{B}"}, 2),)))
+    table.write(WriteBack("row_key", "title", (RowWrite("ka", {"result_urls": B}, 2),)))
+    assert [r["format"]["link"]["uri"] for r in runs_of(fake, sid, 2, 3)] == [B]
+    assert fake.sheet(sid, "Articles").extra(2, 3)["hyperlink"] == B  # one link: the cell's own
+    table.write(WriteBack("row_key", "title", (RowWrite("ka", {"result_urls": ""}, 2),)))
+    assert fake.sheet(sid, "Articles").cell(2, 3).value is None and runs_of(fake, sid, 2, 3) is None
+
+
+def test_link_runs_count_utf16_units():
+    idn = "https://bücher.example/😀"
+    runs = link_runs(f"{idn}\n{A}")
+    assert runs is not None and runs[1]["startIndex"] == len(idn.encode("utf-16-le")) // 2 + 1
+    assert link_runs(f"{A}\nnot a url") is None and link_runs("") is None
+
+
+@pytest.mark.parametrize(
+    "runs, value, why",
+    [
+        ([{"startIndex": 40, "format": {"link": {"uri": A}}}], "short text", "beyond the end"),
+        ([{"startIndex": 3, "format": {}}, {"startIndex": 1, "format": {}}], "some text", "increasing"),
+        ([{"startIndex": -1, "format": {}}], "some text", "invalid startIndex"),
+        ([{"format": {"link": {"uri": A}}}], 42, "not a string"),
+    ],
+)
+def test_the_fake_refuses_runs_google_refuses(fake, runs, value, why):
+    sid = book(fake, [["title"]])
+    key = "numberValue" if isinstance(value, int) else "stringValue"
+    request = {"updateCells": {
+        "range": {"sheetId": fake.book(sid).sheets[0].sheet_id, "startRowIndex": 1, "endRowIndex": 2, "startColumnIndex": 0, "endColumnIndex": 1},
+        "rows": [{"values": [{"userEnteredValue": {key: value}, "textFormatRuns": runs}]}],
+        "fields": "userEnteredValue,textFormatRuns",
+    }}  # fmt: skip
+    import gspread
+
+    with pytest.raises(gspread.exceptions.APIError) as raised:
+        fake.client().open_by_key(sid).batch_update({"requests": [request]})
+    assert raised.value.response.status_code == 400 and why in str(raised.value)
+    assert fake.sheet(sid, "Articles").cell(2, 1).value is None  # all or nothing
+
+
+def test_a_value_written_over_a_linked_cell_erases_its_runs(fake):
+    sid = book(fake, [["title", "row_key", "result_urls"], ["Alpha beta gamma delta", "ka"]])
+    table = open_book(fake, sid)
+    table.read()
+    table.write(WriteBack("row_key", "title", (RowWrite("ka", {"result_urls": A}, 2),)))
+    fake.client().open_by_key(sid).worksheet("Articles").update([["typed over"]], "C2")
+    assert runs_of(fake, sid, 2, 3) is None and "hyperlink" not in fake.sheet(sid, "Articles").extra(2, 3)
+
+
+def test_sorting_moves_the_runs_with_their_cells(fake):
+    sid = book(fake, [["title", "row_key", "result_urls"], ["Zeta title words here", "kz"], ["Alpha title words here", "ka"]])
+    table = open_book(fake, sid)
+    table.read()
+    table.write(WriteBack("row_key", "title", (RowWrite("kz", {"result_urls": A}, 2), RowWrite("ka", {"result_urls": B}, 3))))
+    fake.sheet(sid, "Articles").sort_rows(1)
+    assert [r["format"]["link"]["uri"] for r in runs_of(fake, sid, 2, 3)] == [B]
+    assert [r["format"]["link"]["uri"] for r in runs_of(fake, sid, 3, 3)] == [A]
+
+
+# --- through a whole sync ------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(tmp_path):
+    w = World(tmp_path)
+    yield w
+    w.close()
+
+
+def test_a_sync_that_publishes_writes_link_runs_in_the_same_requests_and_a_quiet_resync_is_one_read(world, tmp_path):
+    from tests.tables.gsheets_backend import Backend
+
+    backend = Backend(tmp_path)
+    backend.seed(article_rows(3))
+    world.run(backend.open(), "push")
+    world.clock.advance(3 * 24 * 3600)
+    backend.fake.reset_counts()
+    world.run(backend.open(), "pull")
+    pull = dict(backend.fake.counts)
+    values = backend.values()
+    urls = column(values, "result_urls")
+    col = header_index(values, "result_urls") + 1
+    assert any(len(u.split("\n")) == 2 for u in urls), urls  # a row published on both of its sites
+    for i, text in enumerate(urls, start=2):
+        runs = runs_of(backend.fake, backend.spreadsheet_id, i, col)
+        assert [r["format"]["link"]["uri"] for r in runs or []] == (text.split("\n") if text else [])
+    placements = backend.values(C.PLACEMENTS_TAB)
+    at = header_index(placements, "result_url") + 1
+    tab = backend.fake.sheet(backend.spreadsheet_id, C.PLACEMENTS_TAB)
+    linked = [r for r in range(2, len(placements) + 1) if tab.cell(r, at).value]
+    assert linked and all(tab.extra(r, at)["hyperlink"] == tab.cell(r, at).value for r in linked)
+    # The same 10 requests as this pull made when it wrote plain text (measured before links):
+    # the articles' write is an updateCells batchUpdate instead of values.batchUpdate (the Sites
+    # and Summary tabs, plain text, still go as values).
+    assert sum(pull.values()) == 10 and pull["values.batchUpdate"] == 1, pull
+
+    backend.fake.reset_counts()
+    before = backend.values()
+    report = world.run(backend.open("Articles"), "sync")
+    assert report.api_requests == 1 and backend.fake.counts == {GET: 1} and backend.values() == before
+
+
+def header_index(values, name):
+    return [str(h) for h in values[0]].index(name)
