@@ -121,8 +121,8 @@ def column_requests(
                 "rule": {"condition": {"type": "BOOLEAN"}, "showCustomUi": True, "strict": False,
                          "inputMessage": "Tick when the row may be sent on the next sync."},
             }})  # fmt: skip
-        if p.layout.name == C.STATUS and not (state and _coloured(state, c)):
-            out.extend(status_rules(sheet_id, c, body_rows))
+        if p.layout.name in L.COLOUR_RULES and not (state and _coloured(state, c)):
+            out.extend(status_rules(sheet_id, c, body_rows, L.COLOUR_RULES[p.layout.name]))
     return out
 
 
@@ -133,10 +133,12 @@ def _coloured(state: TabState, col: int) -> bool:
     )
 
 
-def status_rules(sheet_id: int, col: int, rows: int) -> list[dict[str, Any]]:
-    """The status colours; first match wins, so "Published (sandbox)" is grey, not green."""
+def status_rules(
+    sheet_id: int, col: int, rows: int, rules: Sequence[L.StatusRule] = L.STATUS_RULES
+) -> list[dict[str, Any]]:
+    """A column's colours; first match wins, so "Published (sandbox)" is grey, not green."""
     out = []
-    for i, rule in enumerate(L.STATUS_RULES):
+    for i, rule in enumerate(rules):
         condition = {"type": "TEXT_CONTAINS" if rule.contains else "TEXT_EQ", "values": [{"userEnteredValue": rule.text}]}
         out.append({"addConditionalFormatRule": {"index": i, "rule": {
             "ranges": [_span(sheet_id, (1, rows), (col, col + 1))],

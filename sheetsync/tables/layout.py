@@ -116,6 +116,11 @@ STATUS_RULES: tuple[StatusRule, ...] = (
     StatusRule("Queued", "FFEB9C", "9C5700"),
     StatusRule("Publishing", "FFEB9C", "9C5700"),
 )
+#: A progress naming failed placements ("2/3 published, 1 failed") is red: the task itself
+#: reads Published, and the row needs a person.
+PROGRESS_RULES: tuple[StatusRule, ...] = (StatusRule("failed", "FFC7CE", "9C0006", contains=True),)
+#: The owned columns coloured by what they say.
+COLOUR_RULES: dict[str, tuple[StatusRule, ...]] = {C.STATUS: STATUS_RULES, C.PROGRESS: PROGRESS_RULES}
 
 
 def status_text(status: str, sandbox: bool) -> str:
@@ -190,7 +195,8 @@ def howto_lines() -> list[str]:
     lines += [
         "",
         "Status colours: green = Published, red = Failed or Lost, amber = Queued or Publishing, "
-        "grey = a sandbox rehearsal (free, never placed on a live site).",
+        "grey = a sandbox rehearsal (free, never placed on a live site). A red progress means "
+        "some sites failed: the notes cell says what to do.",
         "The Sites tab lists every site you can publish on, with its id; type the id or the "
         "domain into target_website_ids.",
         "The Summary tab shows the credits left, what each month cost, and how many rows are in "

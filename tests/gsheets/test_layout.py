@@ -8,7 +8,9 @@ from sheetsync import columns as C
 from sheetsync.tables.base import RowWrite, WriteBack
 from sheetsync.tables.gsheets import open_google_sheet
 from sheetsync.tables.gsheets_layout import rgb
-from sheetsync.tables.layout import BY_NAME, HOWTO_TAB, INPUT_FILL, OWNED_FILL, STATUS_RULES, howto_lines
+from sheetsync.tables.layout import BY_NAME, COLOUR_RULES, HOWTO_TAB, INPUT_FILL, OWNED_FILL, STATUS_RULES, howto_lines
+
+RULE_COUNT = sum(len(rules) for rules in COLOUR_RULES.values())
 from sheetsync.testing.fake_sheets import FakeSheets, _color
 
 
@@ -46,10 +48,15 @@ def test_init_on_an_empty_sheet_is_three_requests_and_gives_the_whole_layout(fak
     ready = header.index(C.READY) + 1
     assert sheet.extra(2, ready)["dataValidation"]["condition"] == {"type": "BOOLEAN"}
     assert sheet.extra(500, ready)["dataValidation"]["showCustomUi"] is True  # a checkbox
-    status = header.index(C.STATUS)
-    rules = sheet.conditional_formats
-    assert [r["booleanRule"]["condition"]["values"][0]["userEnteredValue"] for r in rules] == [s.text for s in STATUS_RULES]
-    assert all(r["ranges"][0]["startColumnIndex"] == status for r in rules)
+    for name, expected in COLOUR_RULES.items():
+        col = header.index(name)
+        rules = [r for r in sheet.conditional_formats if r["ranges"][0]["startColumnIndex"] == col]
+        assert [r["booleanRule"]["condition"]["values"][0]["userEnteredValue"] for r in rules] == [s.text for s in expected]
+    assert len(sheet.conditional_formats) == RULE_COUNT
+    progress = [r for r in sheet.conditional_formats if r["ranges"][0]["startColumnIndex"] == header.index(C.PROGRESS)]
+    assert progress[0]["booleanRule"]["condition"]["type"] == "TEXT_CONTAINS"
+    failed = next(r for r in STATUS_RULES if r.text == "Failed")
+    assert progress[0]["booleanRule"]["format"]["backgroundColor"] == rgb(failed.fill)  # as red as Failed
     (protected,) = sheet.protected_ranges
     assert protected["warningOnly"] is True
     first_owned = header.index(C.OUTPUT_COLUMNS[0])
@@ -84,7 +91,7 @@ def test_init_keeps_a_persons_notes_formats_widths_and_colours(fake):
     assert sheet.extras[(0, 0)] == mine and sheet.column_props[0] == {"pixelSize": 250}
     assert sheet.extra(1, 3) == {}  # "Owner" is the person's column: no note, no colour
     assert sheet.extra(1, 2)["note"] == BY_NAME[C.ARTICLE_BODY].note
-    assert person_rule in sheet.conditional_formats and len(sheet.conditional_formats) == 1 + len(STATUS_RULES)
+    assert person_rule in sheet.conditional_formats and len(sheet.conditional_formats) == 1 + RULE_COUNT
 
 
 def test_a_sync_that_adds_columns_lays_them_out_in_one_more_request(fake):
@@ -101,7 +108,7 @@ def test_a_sync_that_adds_columns_lays_them_out_in_one_more_request(fake):
     assert sheet.values()[0] == ["title", "row_key", "status", "result_urls"]
     assert sheet.extra(1, 3)["userEnteredFormat"]["backgroundColor"] == colour(OWNED_FILL)
     assert sheet.extra(2, 4)["userEnteredFormat"]["wrapStrategy"] == "WRAP"
-    assert len(sheet.conditional_formats) == len(STATUS_RULES)
+    assert len(sheet.conditional_formats) == len(STATUS_RULES)  # no progress column added
     # A later write that adds no column sends no formatting request.
     fake.reset_counts()
     table.write(WriteBack("row_key", "title", (RowWrite("ka", {"status": "Failed"}, 2),)))

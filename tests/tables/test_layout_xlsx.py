@@ -13,7 +13,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from sheetsync import columns as C
 from sheetsync.tables.base import RowWrite, WriteBack
-from sheetsync.tables.layout import BY_NAME, HOWTO_TAB, INPUT_FILL, LINE_POINTS, OWNED_FILL, STATUS_RULES, howto_lines
+from sheetsync.tables.layout import (
+    BY_NAME, COLOUR_RULES, HOWTO_TAB, INPUT_FILL, LINE_POINTS, OWNED_FILL, PROGRESS_RULES, STATUS_RULES, howto_lines,
+)
 from sheetsync.tables.xlsx import XlsxTable
 
 from .test_xlsx import make
@@ -59,10 +61,14 @@ def test_init_on_an_empty_workbook_gives_every_column_and_the_whole_layout(tmp_p
     notes = {str(r.sqref): r.prompt for r in rules if r.type is None}
     assert notes[f"{letter['article_title']}1"] == BY_NAME[C.ARTICLE_TITLE].note
     assert "sheetsync writes this column" in notes[f"{letter['status']}1"]
-    (block,) = list(ws.conditional_formatting)
-    assert str(block.sqref) == f"{letter['status']}2:{letter['status']}1048576"
-    colours = [(r.type, r.dxf.fill.bgColor.rgb[-6:]) for r in block.rules]
-    assert colours == [("containsText" if r.contains else "cellIs", r.fill) for r in STATUS_RULES]
+    blocks = {str(b.sqref): b for b in ws.conditional_formatting}
+    assert len(blocks) == len(COLOUR_RULES)
+    for name, expected in COLOUR_RULES.items():
+        block = blocks[f"{letter[name]}2:{letter[name]}1048576"]
+        colours = [(r.type, r.dxf.fill.bgColor.rgb[-6:]) for r in block.rules]
+        assert colours == [("containsText" if r.contains else "cellIs", r.fill) for r in expected]
+    failed = next(r for r in STATUS_RULES if r.text == "Failed")
+    assert PROGRESS_RULES[0].fill == failed.fill  # a failed placement is as red as a failed task
     howto = [row[0] or "" for row in wb[HOWTO_TAB].iter_rows(values_only=True)]
     assert howto == howto_lines()
 
@@ -131,7 +137,7 @@ def test_init_keeps_a_persons_columns_data_and_formatting(tmp_path):
     assert fill(ws["B2"]) == "00FF00" and ws["B2"].comment.text == "check the source"
     assert "C2:C50" in [str(r.sqref) for r in ws.data_validations.dataValidation]
     assert [str(b.sqref) for b in ws.conditional_formatting][0] == "B2:B50"
-    assert len(list(ws.conditional_formatting)) == 2
+    assert len(list(ws.conditional_formatting)) == 1 + len(COLOUR_RULES)  # theirs, then status and progress
     # The person's other parts (comments, their drawing) are byte for byte as they were.
     after = parts(path)
     for name, data in before.items():

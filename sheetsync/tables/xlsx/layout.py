@@ -174,7 +174,7 @@ class _Ids:
     header_input: int = 0
     header_owned: int = 0
     body: dict[tuple[bool, bool, bool], int] = field(default_factory=dict)  # (wrap, center, boolean) -> xf
-    dxfs: list[int] = field(default_factory=list)
+    dxfs: dict[L.StatusRule, int] = field(default_factory=dict)
 
 
 def _style_ids(styles: Styles) -> _Ids:
@@ -209,13 +209,11 @@ def _style_ids(styles: Styles) -> _Ids:
             "cellXfs",
             f'<xf {fmt} fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1"><alignment{align}/></xf>',
         )
-    for rule in L.STATUS_RULES:
-        ids.dxfs.append(
-            styles.ensure(
-                "dxfs",
-                f'<dxf><font><color rgb="FF{rule.font}"/></font><fill><patternFill><bgColor rgb="FF{rule.fill}"/>'
-                "</patternFill></fill></dxf>",
-            )
+    for rule in (r for rules in L.COLOUR_RULES.values() for r in rules):
+        ids.dxfs[rule] = styles.ensure(
+            "dxfs",
+            f'<dxf><font><color rgb="FF{rule.font}"/></font><fill><patternFill><bgColor rgb="FF{rule.fill}"/>'
+            "</patternFill></fill></dxf>",
         )
     return ids
 
@@ -428,7 +426,8 @@ def _add_validations(sheet: _Sheet, columns: Sequence[L.Placed]) -> None:
     sheet.xml = sheet.xml[: existing.start()] + head + inner + b"".join(new) + close + sheet.xml[existing.end() :]
 
 
-def _add_status_colours(sheet: _Sheet, status: L.Placed, ids: _Ids) -> None:
+def _add_colours(sheet: _Sheet, status: L.Placed, rules_: Sequence[L.StatusRule], ids: _Ids) -> None:
+    """The column's colour rules, unless the column has conditional formats already."""
     letter = column_letters(status.col)
     for block in sheet.findall("conditionalFormatting"):
         sqref = re.search(rb'\ssqref="([^"]*)"', block.group(0))
@@ -436,12 +435,12 @@ def _add_status_colours(sheet: _Sheet, status: L.Placed, ids: _Ids) -> None:
             (b := parse_range(ref)) and b[1] <= status.col <= b[3] and b[0] <= 2 <= b[2]
             for ref in sqref.group(1).decode().split()
         ):
-            return  # the status column already has colours (sheetsync's, or the person's own)
+            return  # the column already has colours (sheetsync's, or the person's own)
     priorities = [int(x) for x in re.findall(rb'<' + sheet.p + rb'cfRule\b[^>]*?\spriority="([0-9]+)"', sheet.xml)]
     first = max(priorities, default=0) + 1
     rules = []
-    for i, (rule, dxf) in enumerate(zip(L.STATUS_RULES, ids.dxfs)):
-        text = escape(rule.text)
+    for i, rule in enumerate(rules_):
+        dxf, text = ids.dxfs[rule], escape(rule.text)
         if rule.contains:
             rules.append(
                 f'<cfRule type="containsText" dxfId="{dxf}" priority="{first + i}" stopIfTrue="1" operator="containsText" '
@@ -479,9 +478,9 @@ def lay_out(
         _freeze_header(sheet)
     _style_header(sheet, placed, ids)
     _add_validations(sheet, placed)
-    status = next((p for p in placed if p.layout.name == L.C.STATUS), None)
-    if status is not None:
-        _add_status_colours(sheet, status, ids)
+    for p in placed:
+        if p.layout.name in L.COLOUR_RULES:
+            _add_colours(sheet, p, L.COLOUR_RULES[p.layout.name], ids)
     return sheet.xml, styles
 
 
