@@ -64,7 +64,7 @@ COLUMNS: tuple[ColumnLayout, ...] = (
     ),
     ColumnLayout(C.PROGRESS, 22, False, "Sites published so far, e.g. 2/3 published." + _OWNED_NOTE, owned=True),
     ColumnLayout(C.RESULT_URLS, 52, True, "The published pages, one per line; click to open." + _OWNED_NOTE, owned=True),
-    ColumnLayout(C.LAST_SYNCED, 18, False, "When sheetsync last changed the row (UTC)." + _OWNED_NOTE, owned=True),
+    ColumnLayout(C.LAST_SYNCED, 21, False, "When sheetsync last changed the row (UTC)." + _OWNED_NOTE, owned=True),
     ColumnLayout(C.NOTES, 60, True, "What is wrong with the row and what to do; cleared once fixed." + _OWNED_NOTE, owned=True),
     ColumnLayout(C.LINK_HEALTH, 18, False, "Whether the published links are still live." + _OWNED_NOTE, owned=True),
 )

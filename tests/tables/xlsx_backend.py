@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import openpyxl
@@ -32,7 +33,7 @@ class Backend:
 
     def values(self, worksheet: str = "Articles") -> list[list[object]]:
         ws = openpyxl.load_workbook(self.path)[worksheet]
-        rows = [[cell.value for cell in row] for row in ws.iter_rows()]
+        rows = [[_value(cell) for cell in row] for row in ws.iter_rows()]
         for row in rows:
             while row and row[-1] is None:
                 row.pop()
@@ -70,3 +71,10 @@ class Backend:
                     ws.cell(r, c).value = value
 
         self._edit(worksheet, change)
+
+
+def _value(cell) -> object:
+    """A cell's value; a UTC time sheetsync wrote as a date-time cell, as the text it wrote."""
+    if isinstance(cell.value, dt.datetime) and '"UTC"' in cell.number_format:
+        return cell.value.strftime("%Y-%m-%dT%H:%MZ")
+    return cell.value

@@ -81,9 +81,18 @@ _QUOTED = re.compile(r'"[^"]*"|\\.|_.|\*.')
 _BRACKET = re.compile(r"\[[^\]]*\]")
 
 
+_UTC_LABEL = re.compile(r'"\s*UTC\s*"', re.IGNORECASE)
+
+
 def format_kind(code: str) -> str:
-    """"date", "datetime", "time", "timedelta" or "" for an Excel number format code."""
+    """"date", "datetime", "time", "timedelta", "utc" or "" for an Excel number format code.
+
+    "utc" is a date and time labelled "UTC" in the format itself, as sheetsync writes its
+    times: such a cell reads back as the text sheetsync wrote ("2026-12-01T09:05Z").
+    """
     section = code.split(";", 1)[0]
+    if _UTC_LABEL.search(section) and format_kind(_UTC_LABEL.sub("", section)) == "datetime":
+        return "utc"
     if re.search(r"\[(h+|m+|s+)\]", section, re.IGNORECASE):
         return "timedelta"
     text = _BRACKET.sub("", _QUOTED.sub("", section)).lower()
@@ -140,6 +149,12 @@ def from_serial(value: float, kind: str, date1904: bool) -> CellValue:
     if kind == "timedelta":
         return str(dt.timedelta(days=value))
     epoch = _EPOCH_1904 if date1904 else _EPOCH_1900
+    if kind == "utc" and value >= 60:
+        try:
+            moment = epoch + dt.timedelta(minutes=round(value * 1440))
+        except (OverflowError, ValueError):
+            return value
+        return moment.strftime("%Y-%m-%dT%H:%MZ")
     try:
         day, fraction = divmod(value, 1)
         diff = dt.timedelta(milliseconds=round(fraction * 86400 * 1000))

@@ -23,12 +23,13 @@ from .. import layout as L
 from ..base import CellValue, CellWrite, Columns, Grid, SetUpResult, Tab, Table, cell_text, header_key
 from . import save
 from .links import first_url, reconcile
+from .times import utc_styles
 from .package import (
     CONTENT_TYPES, MAIN_NAMESPACES, REL_NAMESPACES, WORKSHEET_TYPE, Package, SheetEntry, element_prefix, parse, rels_path,
 )
 from .reader import MAX_COLUMN, Sheet, column_letters, parse_range, read_sheet
 from .layout import Styles, header_style_id, howto_worksheet, lay_out, utc_time_style_id
-from .writer import SheetEdit, Splicer, grow_defined_range, grow_table, hyperlink_rels, tab_links
+from .writer import SheetEdit, Splicer, grow_defined_range, grow_table, hyperlink_rels, tab_links, utc_serial
 from .writer import worksheet as tab_worksheet
 
 _MAX_MERGE_NOTES = 5
@@ -191,6 +192,7 @@ class XlsxTable(Table):
             edit = SheetEdit(
                 cells=edits, new_columns=new_columns, filter_to=filter_to, heights=self._heights(sheet, edits),
                 tail=self._result_links(state, xml, splicer, edits, replaced, added),
+                time_styles=self._time_styles(state, xml, splicer, edits, replaced), date1904=package.date1904,
             )
             replaced[state.entry.part] = splicer.edit_pieces(xml, edit)
             overwritten = {(r, c) for r, c in sheet.formula_cells if c in edits.get(r, ())}
@@ -667,6 +669,24 @@ class XlsxTable(Table):
         else:
             replaced[part] = edit.rels
         return edit.tail
+
+    def _time_styles(
+        self, state: _State, xml: bytes, splicer: Splicer, edits: dict[int, dict[int, str]], replaced: dict[str, save.Content]
+    ) -> dict[int, dict[bytes | None, bytes]]:
+        """The last_synced column(s) about to receive a UTC time -> the styles their cells take."""
+        package = state.package
+        header = {i + 1: cell_text(v) for i, v in enumerate(state.sheet.rows.get(1, []))}
+        header.update(edits.get(1, {}))
+        columns = {c for c, text in header.items() if text and getattr(L.column_for(text), "name", "") == C.LAST_SYNCED}
+        columns = {c for c in columns if any(utc_serial(row.get(c, "")) for n, row in edits.items() if n > 1)}
+        if not columns or not package.styles or not package.has(package.styles):
+            return {}
+        existing = replaced.get(package.styles)
+        styles = Styles(existing if isinstance(existing, bytes) else package.read(package.styles))
+        out = {c: utc_styles(styles, splicer.styles_in_column(xml, c)) for c in sorted(columns)}
+        if styles.changed:
+            replaced[package.styles] = styles.xml
+        return out
 
     # --- layout ------------------------------------------------------------------------------
 

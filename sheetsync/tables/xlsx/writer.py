@@ -58,6 +58,10 @@ class SheetEdit:
     heights: Mapping[int, float] = field(default_factory=dict)
     #: Everything after </sheetData>, when the write changes it (the hyperlinks); None = as it is.
     tail: bytes | None = None
+    #: Column -> {style the cell had (or its column gives; None: none) -> style}: in these
+    #: columns a UTC minute ("2026-12-01T09:05Z") becomes a date-time cell of that style.
+    time_styles: Mapping[int, Mapping[bytes | None, bytes]] = field(default_factory=dict)
+    date1904: bool = False
 
 
 class Splicer:
@@ -77,6 +81,8 @@ class Splicer:
         #: Column -> the style its <col> gives: a new cell below the header takes it, as a
         #: cell a person types into that column would (wrapping, alignment).
         self.column_styles: dict[int, bytes] = {}
+        self.time_styles: Mapping[int, Mapping[bytes | None, bytes]] = {}
+        self.date1904 = False
         self._openers: dict[int, bytes] = {}
         self._row_at = 0
         self._letters: dict[int, bytes] = {}
@@ -95,6 +101,13 @@ class Splicer:
         ref = letters + b"%d" % row
         if style is None and row > 1 and text:
             style = self.column_styles.get(col)
+        if row > 1 and col in self.time_styles and text:
+            serial = utc_serial(text, self.date1904)
+            if serial is not None:
+                styles = self.time_styles[col]
+                p = self.prefix
+                s = styles.get(style) or styles[None]
+                return b"<" + p + b'c r="' + ref + b'" s="' + s + b'"><' + p + b"v>" + serial.encode() + b"</" + p + b"v></" + p + b"c>"
         s = b' s="' + style + b'"' if style else b""
         if text == "":
             return b"<" + self.prefix + b'c r="' + ref + b'"' + s + b"/>" if style else b""
@@ -215,6 +228,7 @@ class Splicer:
         opened, lo, hi, tail_at = self._bounds(xml)
         head = xml[: opened.start()]
         self.column_styles = column_styles(head, self.cols, self.col)
+        self.time_styles, self.date1904 = edit.time_styles, edit.date1904
         tail = xml[tail_at:] if edit.tail is None else edit.tail
         pending = sorted(edit.cells)
         p = self.prefix
@@ -248,6 +262,17 @@ class Splicer:
     def tail_start(self, xml: bytes) -> int:
         """Where the part goes on after its </sheetData> (or <sheetData/>)."""
         return self._bounds(xml)[3]
+
+    def styles_in_column(self, xml: bytes, col: int) -> set[bytes | None]:
+        """The styles the cells of column `col` have now, and the one its <col> gives."""
+        opened = self._bounds(xml)[0]
+        found: set[bytes | None] = {column_styles(xml[: opened.start()], self.cols, self.col).get(col)}
+        letters = re.escape(column_letters(col).encode())
+        cell = re.compile(rb"<" + re.escape(self.prefix) + rb'c r="' + letters + rb'[0-9]+"([^>]*)')
+        for m in cell.finditer(xml, opened.end()):
+            s = _S.search(m.group(1))
+            found.add(s.group(1) if s else None)
+        return found
 
     def _find_rows(self, xml: bytes, lo: int, hi: int, pending: list[int]) -> list[tuple[int, ...]] | None:
         """Where each edited row is in xml[lo:hi], found by its own number (r="5" first, as
