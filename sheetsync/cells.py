@@ -12,7 +12,7 @@ import math
 import re
 from urllib.parse import urlsplit
 
-from .tables.base import CellValue, Unreadable
+from .tables.base import CellValue, Unreadable, utc_text
 
 __all__ = [
     "CellError",
@@ -96,6 +96,8 @@ def plain_text(value: CellValue) -> str:
         return str(value)
     if isinstance(value, float):
         return _finite_number_text(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return utc_text(value)  # a date-time cell of a sheet with a known time zone
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ") if value.time() != dt.time() else value.date().isoformat()
     if isinstance(value, dt.date):

@@ -61,9 +61,21 @@ def cell_text(value: CellValue) -> str:
         return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return utc_text(value)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return str(value).strip()
+
+
+def utc_text(moment: dt.datetime) -> str:
+    """An aware moment as sheetsync writes times: "2026-12-01T09:05Z" (UTC; seconds when any).
+
+    A backend that knows the sheet's time zone reads a date-time cell as an aware moment, so
+    a time sheetsync wrote reads back as the very text it compares against.
+    """
+    utc = moment.astimezone(dt.timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ" if utc.second or utc.microsecond else "%Y-%m-%dT%H:%MZ")
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ One `read()` is one `spreadsheets.getByDataFilter` for the articles tab alone (t
 its layout together, trimmed by a field mask, gzip-compressed on the wire). One `write()` is
 one more of those for the header row and the key and anchor columns, plus one
 `values:batchUpdate` with valueInputOption=RAW, so text never turns into a formula (or, when
-it carries result URLs, which become text links, one `spreadsheets.batchUpdate` of
-`updateCells` instead: `gsheets_cells`; values stay literal strings there too). A
+it carries result URLs, which become text links, or times, which become date-times in the
+spreadsheet's time zone, one `spreadsheets.batchUpdate` of `updateCells` instead:
+`gsheets_cells`; text stays a literal string there too). A
 `spreadsheets.batchUpdate` is added only when columns must be added or the secondary tab must
 be created or grown. A read + write-back cycle is therefore 3 requests whatever the number of
 rows (plus one small list of tabs when neither the tab's name nor its gid is given, or when the
@@ -47,7 +48,7 @@ from .base import (
     strip_control,
 )
 from .google_auth import sign_in
-from .gsheets_cells import LINKS, TEXT, Block, pack
+from .gsheets_cells import LINKS, TEXT, TIME, Block, moment_of, pack, zone_of
 from .gsheets_errors import Failure, classify, explain
 from .gsheets_retry import RetryPolicy, Waits
 from .settle import RowState, corrections, placed_keys
@@ -60,7 +61,8 @@ WRITE_LIMIT = 2_000_000
 _EPOCH = dt.datetime(1899, 12, 30)  # Sheets' day 0 for serial dates
 _PROPERTIES = "properties(sheetId,title,index,gridProperties(rowCount,columnCount))"
 _DATA = "data(startRow,startColumn,rowData(values(effectiveValue,effectiveFormat/numberFormat/type)))"
-_READ_FIELDS = f"sheets({_PROPERTIES},merges,{_DATA})"
+# The spreadsheet's time zone says what its date-time cells mean: it rides on the read.
+_READ_FIELDS = f"properties(timeZone),sheets({_PROPERTIES},merges,{_DATA})"
 # The re-read decodes cells exactly as the read does, so an anchor read as a date (a title
 # Sheets took for "March 2025") or as an error compares equal: same request, same decoding.
 _REREAD_FIELDS = f"sheets({_PROPERTIES},{_DATA})"
@@ -89,10 +91,10 @@ _ERROR_TEXT = {
 _URL = re.compile(r"https://docs\.google\.com/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]+)")
 _GID = re.compile(r"[#&?]gid=(\d+)")
 _KEY = re.compile(r"^[A-Za-z0-9_-]{20,}$")
-# Columns whose cells are links (`gsheets_cells`), in the articles tab by their canonical name
-# and in sheetsync's own tabs by their header.
-_ARTICLE_KINDS = {C.RESULT_URLS: LINKS}
-_TAB_KINDS = {"result_url": LINKS}
+# Columns whose cells are links or date-times (`gsheets_cells`), in the articles tab by their
+# canonical name and in sheetsync's own tabs by their header.
+_ARTICLE_KINDS = {C.RESULT_URLS: LINKS, C.LAST_SYNCED: TIME}
+_TAB_KINDS = {"result_url": LINKS, **dict.fromkeys(C.PLACEMENT_TIME_COLUMNS, TIME)}
 # A new secondary tab, or one that must grow, gets room to spare so that it grows rarely.
 _TAB_MIN_ROWS = 1000
 # `read_tab` is for sheetsync's small bookkeeping tabs: their first rows are enough.
@@ -230,6 +232,7 @@ class GoogleSheetTable(Table):
         self._writing: Tab | None = None  # the secondary tab the current write replaces
         self._tab: _SheetInfo | None = None  # that tab as the write's re-read found it (None: absent)
         self._pending: Grid | None = None  # a read fetched early for `identity`, not yet handed out
+        self._zone: dt.tzinfo | None = None  # the spreadsheet's time zone, from the last read
         # The write under way: its column names, the rows as re-read, and what to check after it.
         self._names: tuple[str, str] = ("", "")
         self._touched: list[str] = []
@@ -392,12 +395,12 @@ class GoogleSheetTable(Table):
 
     def _send_blocks(self, blocks: Sequence[Block]) -> None:
         """One request per body of at most `write_limit` bytes: a `values.batchUpdate` of plain
-        text, or, when any cell is a link, a `spreadsheets.batchUpdate` of `updateCells`
-        (values always literal: a `stringValue` never becomes a formula)."""
-        rich = any(b.rich() for b in blocks)
-        for body in pack(blocks, self.write_limit, rich):
+        text, or, when any cell is a link or a date-time, a `spreadsheets.batchUpdate` of
+        `updateCells` (values always literal: a `stringValue` never becomes a formula)."""
+        rich = any(b.rich(self._zone) for b in blocks)
+        for body in pack(blocks, self.write_limit, rich, self._zone):
             if rich:
-                requests_ = [b.update_cells() for b in body]
+                requests_ = [b.update_cells(self._zone) for b in body]
                 self._send("write to", lambda r=requests_: self.http.batch_update(self.spreadsheet_id, {"requests": r}))
             else:
                 data = [{"range": b.a1(quote_title), "values": b.values} for b in body]
@@ -457,7 +460,8 @@ class GoogleSheetTable(Table):
         main = _info(sheet.get("properties", {}))
         if self.worksheet is not None and main.title != self.worksheet and main.title.casefold() != self.worksheet.casefold():
             raise TableError(f"{self.display_name} answered with the tab {main.title!r}; run again.")
-        rows = _cells(sheet.get("data", []))
+        self._zone = zone_of((answer.get("properties") or {}).get("timeZone"))
+        rows = _cells(sheet.get("data", []), self._zone)
         main.used_rows = len(rows)
         main.used_cols = max((len(r) for r in rows), default=0)
         self._main = main
@@ -485,7 +489,8 @@ class GoogleSheetTable(Table):
         if not sheets:
             return None
         rows = []
-        for values in _cells(sheets[0].get("data", [])):
+        zone = zone_of((answer.get("properties") or {}).get("timeZone")) or self._zone
+        for values in _cells(sheets[0].get("data", []), zone):
             texts = [strip_control(cell_text(v)) for v in values]
             while texts and not texts[-1]:
                 texts.pop()
@@ -577,14 +582,14 @@ class GoogleSheetTable(Table):
                 main.title, main.rows, main.cols = info.title, info.rows, info.cols
                 for block in blocks:
                     start_row, start_col = int(block.get("startRow", 0)), int(block.get("startColumn", 0))
-                    texts = _texts(block)
+                    texts = _texts(block, self._zone)
                     if start_row == 0:
                         header = [strip_control(t) for t in (texts[0] if texts else [])]
                     elif start_col + 1 in cols:
                         columns[start_col + 1] = [strip_control(r[0] if r else "") for r in texts]
             elif tab is not None and info.sheet_id == tab.sheet_id:
                 for block in blocks:
-                    texts = _texts(block)
+                    texts = _texts(block, self._zone)
                     if int(block.get("startRow", 0)) == 0:
                         info.used_cols = len(texts[0]) if texts else 0
                     else:
@@ -674,11 +679,11 @@ class GoogleSheetTable(Table):
                 props["hidden"] = True
             structure.append({"addSheet": {"properties": props}})
             if tab.widths:
-                # Made with its look (bold frozen header, widths) in the same request: a tab is
-                # formatted once, when it is added, never on later syncs.
+                # Made with its look (bold frozen header, widths, date-time columns) in the same
+                # request: a tab is formatted once, when it is added, never on later syncs.
                 from .gsheets_layout import owned_tab_requests
 
-                structure.extend(owned_tab_requests(new_id, tab.widths))
+                structure.extend(owned_tab_requests(new_id, tab.widths, tab.header, info.rows))
         else:
             if need_rows > info.rows:
                 structure.append(_append(info.sheet_id, "ROWS", need_rows * 2 - info.rows))
@@ -847,7 +852,7 @@ def _append(sheet_id: int, dimension: str, length: int) -> dict[str, Any]:
 
 
 def _kinds(header: Mapping[int, str]) -> dict[int, str]:
-    """Columns (1-based) of the articles tab whose cells are more than text: links."""
+    """Columns (1-based) of the articles tab whose cells are more than text: links, times."""
     from . import layout as L
 
     out = {}
@@ -858,12 +863,12 @@ def _kinds(header: Mapping[int, str]) -> dict[int, str]:
     return out
 
 
-def _texts(block: Mapping[str, Any]) -> list[list[str]]:
+def _texts(block: Mapping[str, Any], zone: dt.tzinfo | None = None) -> list[list[str]]:
     """A block of grid data as the text of each cell (`cell_text` of the value the read decodes)."""
     rows, filled = [], 0
     for row in block.get("rowData", []):
         cells = row.get("values", [])
-        rows.append([cell_text(_value(cell)) for cell in cells])
+        rows.append([cell_text(_value(cell, zone)) for cell in cells])
         if any(cells):  # a cell showing an error has no text but is not empty
             filled = len(rows)
     return rows[:filled]
@@ -897,13 +902,13 @@ def _runs(cells: Sequence[CellWrite]) -> list[tuple[int, int, list[str]]]:
     return runs
 
 
-def _cells(data: list[dict[str, Any]]) -> list[list[CellValue]]:
+def _cells(data: list[dict[str, Any]], zone: dt.tzinfo | None = None) -> list[list[CellValue]]:
     """Grid data of one sheet -> rows of plain values, trailing empty rows dropped."""
     rows: list[list[CellValue]] = []
     for block in data:
         start_row, start_col = int(block.get("startRow", 0)), int(block.get("startColumn", 0))
         for i, row in enumerate(block.get("rowData", [])):
-            values = [_value(cell) for cell in row.get("values", [])]
+            values = [_value(cell, zone) for cell in row.get("values", [])]
             while values and values[-1] is None:
                 values.pop()
             index = start_row + i
@@ -916,7 +921,8 @@ def _cells(data: list[dict[str, Any]]) -> list[list[CellValue]]:
     return rows
 
 
-def _value(cell: Mapping[str, Any]) -> CellValue:
+def _value(cell: Mapping[str, Any], zone: dt.tzinfo | None = None) -> CellValue:
+    """One cell's value; with the sheet's `zone`, a date-time cell is an aware moment in it."""
     effective = cell.get("effectiveValue")
     if not effective:
         return None
@@ -931,7 +937,12 @@ def _value(cell: Mapping[str, Any]) -> CellValue:
     if "numberValue" in effective:
         number = effective["numberValue"]
         kind = cell.get("effectiveFormat", {}).get("numberFormat", {}).get("type")
-        if kind in ("DATE", "DATE_TIME"):
+        if kind == "DATE_TIME" and zone is not None:
+            try:
+                return moment_of(number, zone)
+            except (OverflowError, ValueError):
+                pass  # a serial outside the calendar: the number
+        elif kind in ("DATE", "DATE_TIME"):
             try:
                 moment = _EPOCH + dt.timedelta(days=float(number))
             except (OverflowError, ValueError):

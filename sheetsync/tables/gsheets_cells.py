@@ -1,27 +1,74 @@
-"""Cells as a Google Sheets write sends them: plain text or text links. Pure: no I/O.
+"""Cells as a Google Sheets write sends them: plain text, text links, date-times. Pure: no I/O.
 
-Most cells are plain text and go through `values.batchUpdate` (valueInputOption=RAW). Result
-URLs, one per line, are each a text link run (`textFormatRuns` with `format.link.uri`):
-clickable without a HYPERLINK formula, the value still a literal `stringValue`. A write that
-holds any goes as `updateCells` in one `spreadsheets.batchUpdate` instead.
+Most cells are plain text and go through `values.batchUpdate` (valueInputOption=RAW). Two kinds
+need more than a value and go as `updateCells` in one `spreadsheets.batchUpdate` instead:
+
+- result URLs, one per line, each a text link run (`textFormatRuns` with `format.link.uri`):
+  clickable without a HYPERLINK formula, the value still a literal `stringValue`;
+- times sheetsync writes ("2026-12-01T09:05Z", UTC), stored as a serial number in the
+  spreadsheet's own time zone with a DATE_TIME format, so the sheet shows its local time and
+  can sort and filter by it. Reading turns the cell back into the same UTC text.
 
 A write is sent in one form or the other as a whole, so it stays one request per body.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .base import column_letters
 
-TEXT, LINKS = "text", "links"
+TEXT, LINKS, TIME = "text", "links", "time"
+#: How a time sheetsync writes shows in a Google cell: the spreadsheet's local time.
+DATE_TIME_FORMAT = {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm"}
 #: The colour Google's theme gives links (LINK): blue.
 LINK_COLOUR = {"red": 0.06666667, "green": 0.33333334, "blue": 0.8}
+_EPOCH = dt.datetime(1899, 12, 30)  # Sheets' day 0 for serial dates
+_UTC_MINUTE = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)Z\Z")
 _HTTP = re.compile(r"https?://\S+\Z", re.IGNORECASE)
+
+
+def zone_of(name: str | None) -> dt.tzinfo | None:
+    """The spreadsheet's `properties.timeZone` as a tzinfo; None when unknown here."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def serial_of(text: str, zone: dt.tzinfo | None) -> float | None:
+    """A UTC minute as sheetsync writes it, as a serial in `zone`; None to keep it as text.
+
+    None too for a wall time that `zone` shows twice (the hour a DST change repeats): the
+    serial could not say which of the two it was, so the exact text is written instead.
+    """
+    m = _UTC_MINUTE.match(text)
+    if m is None or zone is None:
+        return None
+    try:
+        moment = dt.datetime(*(int(g) for g in m.groups()), tzinfo=dt.timezone.utc)
+    except ValueError:
+        return None
+    local = moment.astimezone(zone)
+    wall = local.replace(tzinfo=None)
+    if wall.replace(tzinfo=zone, fold=1 - local.fold).utcoffset() != local.utcoffset():
+        return None  # ambiguous in this zone
+    minutes = (wall - _EPOCH) // dt.timedelta(minutes=1)
+    return minutes / 1440
+
+
+def moment_of(serial: float, zone: dt.tzinfo) -> dt.datetime:
+    """A DATE_TIME serial of a sheet in `zone` as an aware moment (to the millisecond)."""
+    wall = _EPOCH + dt.timedelta(milliseconds=round(float(serial) * 86_400_000))
+    return wall.replace(tzinfo=zone)
 
 
 def utf16_length(text: str) -> int:
@@ -45,10 +92,15 @@ def link_runs(text: str) -> list[dict[str, Any]] | None:
     return runs
 
 
-def cell_data(value: str, kind: str) -> dict[str, Any]:
+def cell_data(value: str, kind: str, zone: dt.tzinfo | None) -> dict[str, Any]:
     """The CellData an `updateCells` writes for `value` in a column of `kind`."""
     if not value:
         return {}  # with the fields named, an absent value clears the cell
+    if kind == TIME:
+        serial = serial_of(value, zone)
+        if serial is not None:
+            return {"userEnteredValue": {"numberValue": serial},
+                    "userEnteredFormat": {"numberFormat": dict(DATE_TIME_FORMAT)}}
     data: dict[str, Any] = {"userEnteredValue": {"stringValue": value}}
     if kind == LINKS:
         runs = link_runs(value)
@@ -57,8 +109,10 @@ def cell_data(value: str, kind: str) -> dict[str, Any]:
     return data
 
 
-def is_rich(value: str, kind: str) -> bool:
-    """Whether the cell needs `updateCells` (a link), not a plain value."""
+def is_rich(value: str, kind: str, zone: dt.tzinfo | None) -> bool:
+    """Whether the cell needs `updateCells` (a link or a date-time), not a plain value."""
+    if kind == TIME:
+        return serial_of(value, zone) is not None
     return kind == LINKS and link_runs(value) is not None
 
 
@@ -76,9 +130,9 @@ class Block:
     def kind(self, i: int) -> str:
         return self.kinds[i] if i < len(self.kinds) else TEXT
 
-    def rich(self) -> bool:
+    def rich(self, zone: dt.tzinfo | None) -> bool:
         return any(
-            is_rich(v, self.kind(i)) for row in self.values for i, v in enumerate(row) if self.kind(i) != TEXT
+            is_rich(v, self.kind(i), zone) for row in self.values for i, v in enumerate(row) if self.kind(i) != TEXT
         )
 
     def a1(self, quote: Any) -> str:
@@ -89,18 +143,20 @@ class Block:
         names = ["userEnteredValue"]
         if LINKS in self.kinds:
             names.append("textFormatRuns")
+        if TIME in self.kinds:
+            names.append("userEnteredFormat.numberFormat")
         return ",".join(names)
 
-    def row_data(self, values: Sequence[str]) -> dict[str, Any]:
-        return {"values": [cell_data(v, self.kind(i)) for i, v in enumerate(values)]}
+    def row_data(self, values: Sequence[str], zone: dt.tzinfo | None) -> dict[str, Any]:
+        return {"values": [cell_data(v, self.kind(i), zone) for i, v in enumerate(values)]}
 
-    def update_cells(self) -> dict[str, Any]:
+    def update_cells(self, zone: dt.tzinfo | None) -> dict[str, Any]:
         """This block as one `updateCells` request (by sheetId: a rename cannot misdirect it)."""
         width = len(self.values[0])
         return {"updateCells": {
             "range": {"sheetId": self.sheet_id, "startRowIndex": self.row - 1, "endRowIndex": self.row - 1 + len(self.values),
                       "startColumnIndex": self.col - 1, "endColumnIndex": self.col - 1 + width},
-            "rows": [self.row_data(r) for r in self.values],
+            "rows": [self.row_data(r, zone) for r in self.values],
             "fields": self.fields(),
         }}  # fmt: skip
 
@@ -110,14 +166,14 @@ def wire_size(value: Any) -> int:
     return len(json.dumps(value))
 
 
-def pack(blocks: Sequence[Block], limit: int, rich: bool) -> Iterator[list[Block]]:
+def pack(blocks: Sequence[Block], limit: int, rich: bool, zone: dt.tzinfo | None) -> Iterator[list[Block]]:
     """Blocks grouped into request bodies of at most `limit` bytes; big blocks split by rows.
 
     Each row is measured in the form it is sent in (`rich`: updateCells, else a value range).
     """
 
     def cost(block: Block, values: Sequence[str]) -> int:
-        return wire_size(block.row_data(values) if rich else values) + 2
+        return wire_size(block.row_data(values, zone) if rich else values) + 2
 
     pieces: list[tuple[Block, int]] = []
     for block in blocks:

@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import columns as C
 from . import layout as L
+from .gsheets_cells import DATE_TIME_FORMAT
 
 #: Google's default column width: a column still at it was never sized by anyone.
 DEFAULT_PIXELS = 100
@@ -56,16 +57,31 @@ def header_format(layout: L.ColumnLayout) -> dict[str, Any]:
 _HEADER_FIELDS = "userEnteredFormat(backgroundColor,textFormat,verticalAlignment,wrapStrategy)"
 
 
+#: Columns whose cells sheetsync writes as date-times on Google (in the sheet's time zone).
+TIME_COLUMNS = (C.LAST_SYNCED,)
+
+
 def body_format(layout: L.ColumnLayout) -> dict[str, Any]:
     fmt: dict[str, Any] = {"verticalAlignment": "TOP", "wrapStrategy": "WRAP" if layout.wrap else "CLIP"}
     if layout.center:
         fmt["horizontalAlignment"] = "CENTER"
+    if layout.name in TIME_COLUMNS:
+        fmt["numberFormat"] = dict(DATE_TIME_FORMAT)
     return fmt
 
 
 def _body_fields(layout: L.ColumnLayout) -> str:
     names = ["verticalAlignment", "wrapStrategy"] + (["horizontalAlignment"] if layout.center else [])
+    if layout.name in TIME_COLUMNS:
+        names.append("numberFormat")
     return f"userEnteredFormat({','.join(names)})"
+
+
+def note(layout: L.ColumnLayout) -> str:
+    """The header note on Google: times there are in the spreadsheet's own time zone."""
+    if layout.name in TIME_COLUMNS:
+        return note_line(f"{layout.name}: {layout.note}").removeprefix(f"{layout.name}: ")
+    return layout.note
 
 
 def _span(sheet_id: int, rows: tuple[int, int], cols: tuple[int, int]) -> dict[str, int]:
@@ -93,7 +109,7 @@ def column_requests(
             data["userEnteredValue"] = {"stringValue": p.header}
             fields.append("userEnteredValue")
         if not existing.get("note"):
-            data["note"] = p.layout.note
+            data["note"] = note(p.layout)
             fields.append("note")
         fresh = not existing.get("userEnteredFormat")
         if fresh:
@@ -168,9 +184,17 @@ def protection_requests(sheet_id: int, rows: int, owned: Sequence[int], state: T
     return out
 
 
+def note_line(line: str) -> str:
+    """A line of the how-to tab as it reads on Google (times in the sheet's zone, not UTC)."""
+    for name in TIME_COLUMNS:
+        if line.startswith(f"{name}:"):
+            return line.replace("(UTC)", "(in this spreadsheet's time zone: File > Settings)")
+    return line
+
+
 def howto_requests(sheet_id: int) -> list[dict[str, Any]]:
     """The "How to fill this in" tab, created with its text in the same batch."""
-    lines = L.howto_lines()
+    lines = [note_line(line) for line in L.howto_lines()]
     rows = [{"values": [{"userEnteredValue": {"stringValue": line}}] if line else []} for line in lines]
     return [
         {"addSheet": {"properties": {"sheetId": sheet_id, "title": L.HOWTO_TAB,
@@ -206,8 +230,10 @@ def set_up_requests(state: TabState, plan: L.SetUp, howto_id: int | None) -> lis
     return out
 
 
-def owned_tab_requests(sheet_id: int, widths: Sequence[int]) -> list[dict[str, Any]]:
-    """A tab sheetsync owns (Placements, Sites, Summary): bold green frozen header, column widths."""
+def owned_tab_requests(sheet_id: int, widths: Sequence[int], header: Sequence[str] = (),
+                       rows: int = 0) -> list[dict[str, Any]]:
+    """A tab sheetsync owns (Placements, Sites, Summary): bold green frozen header, column widths,
+    and its time columns (`C.PLACEMENT_TIME_COLUMNS`) as date-times in the sheet's zone."""
     out: list[dict[str, Any]] = [
         {"updateSheetProperties": {"properties": {"sheetId": sheet_id, "gridProperties": {"frozenRowCount": 1}},
                                    "fields": "gridProperties.frozenRowCount"}},
@@ -220,4 +246,11 @@ def owned_tab_requests(sheet_id: int, widths: Sequence[int]) -> list[dict[str, A
             "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": i, "endIndex": i + 1},
             "properties": {"pixelSize": width * 7 + 10}, "fields": "pixelSize",
         }})  # fmt: skip
+    for i, name in enumerate(header):
+        if name in C.PLACEMENT_TIME_COLUMNS and rows > 1:
+            out.append({"repeatCell": {
+                "range": _span(sheet_id, (1, rows), (i, i + 1)),
+                "cell": {"userEnteredFormat": {"numberFormat": dict(DATE_TIME_FORMAT), "horizontalAlignment": "LEFT"}},
+                "fields": "userEnteredFormat(numberFormat,horizontalAlignment)",
+            }})  # fmt: skip
     return out

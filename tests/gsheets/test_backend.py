@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -154,7 +155,9 @@ def test_dates_read_as_dates_and_other_numbers_stay_numbers(fake, book, open_she
     sheet.set_cell(2, 3, dt.datetime(2025, 3, 14, 9, 30))
     sheet.set_cell(2, 4, 45730)
     sheet.set_cell(2, 5, 45730.5, number_format="CURRENCY")
-    assert open_sheet().read().rows == (("Dated", dt.date(2025, 3, 14), dt.datetime(2025, 3, 14, 9, 30), 45730, 45730.5),)
+    # A date-time is a moment in the spreadsheet's time zone (the fake's default: Etc/GMT).
+    at = dt.datetime(2025, 3, 14, 9, 30, tzinfo=ZoneInfo("Etc/GMT"))
+    assert open_sheet().read().rows == (("Dated", dt.date(2025, 3, 14), at, 45730, 45730.5),)
 
 
 def test_a_date_cell_holding_a_number_past_the_calendar_reads_as_that_number(fake, book, open_sheet):

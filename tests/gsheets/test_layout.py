@@ -7,7 +7,7 @@ import pytest
 from sheetsync import columns as C
 from sheetsync.tables.base import RowWrite, WriteBack
 from sheetsync.tables.gsheets import open_google_sheet
-from sheetsync.tables.gsheets_layout import rgb
+from sheetsync.tables.gsheets_layout import note, note_line, rgb
 from sheetsync.tables.layout import BY_NAME, COLOUR_RULES, HOWTO_TAB, INPUT_FILL, OWNED_FILL, STATUS_RULES, howto_lines
 
 RULE_COUNT = sum(len(rules) for rules in COLOUR_RULES.values())
@@ -39,7 +39,7 @@ def test_init_on_an_empty_sheet_is_three_requests_and_gives_the_whole_layout(fak
     assert sheet.grid_extra["frozenRowCount"] == 1
     for i, name in enumerate(header, start=1):
         extra = sheet.extra(1, i)
-        assert extra["note"] == BY_NAME[name].note
+        assert extra["note"] == note(BY_NAME[name])
         fmt = extra["userEnteredFormat"]
         assert fmt["textFormat"]["bold"] and fmt["backgroundColor"] == colour(OWNED_FILL if name in C.OUTPUT_COLUMNS else INPUT_FILL)
         assert sheet.column_props[i - 1]["pixelSize"] == BY_NAME[name].pixels
@@ -63,7 +63,12 @@ def test_init_on_an_empty_sheet_is_three_requests_and_gives_the_whole_layout(fak
     assert (protected["range"]["startColumnIndex"], protected["range"]["endColumnIndex"]) == (first_owned, len(header))
     assert "endRowIndex" not in protected["range"]  # rows people add later are covered too
     howto = [row[0] if row else "" for row in fake.sheet(sid, HOWTO_TAB).values()]
-    assert howto == [line for line in howto_lines()][: len(howto)] and len(howto) == len(howto_lines())
+    assert howto == [note_line(line) for line in howto_lines()][: len(howto)] and len(howto) == len(howto_lines())
+    # On Google a time is in the spreadsheet's own zone, and the sheet says so; its cells are date-times.
+    synced = header.index(C.LAST_SYNCED) + 1
+    assert "time zone" in sheet.extra(1, synced)["note"]
+    assert any(line.startswith("last_synced:") and "time zone" in line for line in howto)
+    assert sheet.extra(900, synced)["userEnteredFormat"]["numberFormat"]["type"] == "DATE_TIME"
 
 
 def test_init_again_reads_twice_and_writes_nothing(fake):

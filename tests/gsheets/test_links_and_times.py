@@ -1,4 +1,4 @@
-"""Result URLs as text links on Google, within the request budget.
+"""Result URLs as text links and times as date-time cells on Google, within the request budget.
 
 Everything runs through the real gspread client against the fake Sheets API; the sync tests
 also run the emulator over a real socket.
@@ -6,12 +6,14 @@ also run the emulator over a real socket.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from sheetsync import columns as C
-from sheetsync.tables.base import RowWrite, Tab, WriteBack
+from sheetsync.tables.base import RowWrite, Tab, WriteBack, cell_text
 from sheetsync.tables.gsheets import RetryPolicy, open_google_sheet
-from sheetsync.tables.gsheets_cells import link_runs
+from sheetsync.tables.gsheets_cells import DATE_TIME_FORMAT, link_runs, serial_of, zone_of
 from sheetsync.testing.fake_sheets import FakeSheets
 from tests.sync.helpers import World, column, sheet as article_rows
 
@@ -138,6 +140,79 @@ def test_sorting_moves_the_runs_with_their_cells(fake):
     assert [r["format"]["link"]["uri"] for r in runs_of(fake, sid, 3, 3)] == [A]
 
 
+# --- times ---------------------------------------------------------------------------------
+
+
+def local_serial(wall: dt.datetime) -> float:
+    return (wall - dt.datetime(1899, 12, 30)) / dt.timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    "zone, utc, wall",
+    [
+        ("America/New_York", "2026-12-01T09:05Z", dt.datetime(2026, 12, 1, 4, 5)),  # EST, -5
+        ("America/New_York", "2026-07-01T09:05Z", dt.datetime(2026, 7, 1, 5, 5)),  # EDT, -4
+        ("Asia/Kolkata", "2026-12-01T09:05Z", dt.datetime(2026, 12, 1, 14, 35)),  # +5:30
+        ("Asia/Kolkata", "2026-12-31T20:00Z", dt.datetime(2027, 1, 1, 1, 30)),  # the next year there
+        ("America/New_York", "2026-03-08T07:30Z", dt.datetime(2026, 3, 8, 3, 30)),  # just after the spring gap
+        ("America/New_York", "2026-11-01T06:30Z", None),  # 01:30 comes twice that night: kept as text
+        ("America/New_York", "2026-11-01T07:30Z", dt.datetime(2026, 11, 1, 2, 30)),  # after the repeat
+        ("Etc/GMT", "2026-12-01T09:05Z", dt.datetime(2026, 12, 1, 9, 5)),
+    ],
+)
+def test_last_synced_is_a_date_time_in_the_sheets_zone_and_reads_back_as_written(fake, zone, utc, wall):
+    sid = book(fake, [["title", "row_key", "last_synced"], ["Alpha beta gamma delta", "ka"]], zone=zone)
+    table = open_book(fake, sid)
+    table.read()
+    result = table.write(WriteBack("row_key", "title", (RowWrite("ka", {"last_synced": utc}, 2),)))
+    assert result.written == ("ka",)  # the check read found what was meant: no correction loop
+    cell = fake.sheet(sid, "Articles").cell(2, 3)
+    if wall is None:
+        assert cell.value == utc
+    else:
+        assert cell.value == pytest.approx(local_serial(wall), abs=1e-9)
+        fmt = fake.sheet(sid, "Articles").extra(2, 3)["userEnteredFormat"]["numberFormat"]
+        assert fmt == DATE_TIME_FORMAT
+    (row,) = open_book(fake, sid).read().rows
+    assert cell_text(row[2]) == utc
+
+
+def test_without_a_known_zone_times_stay_text(fake):
+    sid = book(fake, [["title", "row_key", "last_synced"], ["Alpha beta gamma delta", "ka"]], zone="Mars/Olympus")
+    table = open_book(fake, sid)
+    table.read()
+    table.write(WriteBack("row_key", "title", (RowWrite("ka", {"last_synced": "2026-12-01T09:05Z"}, 2),)))
+    assert fake.sheet(sid, "Articles").cell(2, 3).value == "2026-12-01T09:05Z"
+    assert serial_of("2026-12-01T09:05Z", zone_of("Mars/Olympus")) is None
+
+
+def test_an_old_sheet_holding_times_as_text_still_reads_them(fake):
+    sid = book(fake, [["title", "row_key", "last_synced"], ["Alpha beta gamma delta", "ka", "2026-11-30T09:00Z"]],
+               zone="Asia/Kolkata")
+    (row,) = open_book(fake, sid).read().rows
+    assert row[2] == "2026-11-30T09:00Z"
+
+
+def test_placements_times_are_date_times_and_result_urls_links_made_with_the_tab(fake):
+    sid = book(fake, [["title", "row_key"], ["Alpha beta gamma delta", "ka"]], zone="Asia/Kolkata")
+    table = open_book(fake, sid)
+    table.read()
+    header = ("row_key", "status", "result_url", "scheduled", "completed")
+    rows = (("ka", "Published", A, "2026-12-01T09:00Z", "2026-12-01T18:45Z"), ("ka", "Queued", "", "2026-12-02T00:00Z", ""))
+    fake.reset_counts()
+    table.write(WriteBack("row_key", "title", tab=Tab(C.PLACEMENTS_TAB, header, rows, widths=(14, 12, 52, 21, 21))))
+    tab = fake.sheet(sid, C.PLACEMENTS_TAB)
+    assert tab.cell(2, 4).value == pytest.approx(local_serial(dt.datetime(2026, 12, 1, 14, 30)))
+    assert tab.cell(2, 5).value == pytest.approx(local_serial(dt.datetime(2026, 12, 2, 0, 15)))
+    assert tab.cell(3, 5).value is None and tab.cell(1, 4).value == "scheduled"
+    assert tab.extra(2, 3)["hyperlink"] == A and runs_of(fake, sid, 2, 3, C.PLACEMENTS_TAB)[0]["format"]["link"]["uri"] == A
+    # The column is a date-time column from its creation, rows not yet written included.
+    assert tab.extra(500, 4)["userEnteredFormat"]["numberFormat"]["type"] == "DATE_TIME"
+    # Tabs listed, re-read, the tab made (with its layout) in one batchUpdate, the cells in one more.
+    assert fake.counts["spreadsheets.batchUpdate"] == 2 and fake.writes == 2
+    assert table.read_tab(C.PLACEMENTS_TAB)[1][3:] == ("2026-12-01T09:00Z", "2026-12-01T18:45Z")
+
+
 # --- through a whole sync ------------------------------------------------------------------
 
 
@@ -148,11 +223,15 @@ def world(tmp_path):
     w.close()
 
 
-def test_a_sync_that_publishes_writes_link_runs_in_the_same_requests_and_a_quiet_resync_is_one_read(world, tmp_path):
+@pytest.mark.parametrize("zone", ["Etc/GMT", "America/New_York", "Asia/Kolkata"])
+def test_a_sync_that_publishes_writes_links_and_local_times_in_the_same_requests_and_a_quiet_resync_is_one_read(
+    world, tmp_path, zone
+):
     from tests.tables.gsheets_backend import Backend
 
     backend = Backend(tmp_path)
     backend.seed(article_rows(3))
+    backend.fake.book(backend.spreadsheet_id).time_zone = zone
     world.run(backend.open(), "push")
     world.clock.advance(3 * 24 * 3600)
     backend.fake.reset_counts()
@@ -170,6 +249,12 @@ def test_a_sync_that_publishes_writes_link_runs_in_the_same_requests_and_a_quiet
     tab = backend.fake.sheet(backend.spreadsheet_id, C.PLACEMENTS_TAB)
     linked = [r for r in range(2, len(placements) + 1) if tab.cell(r, at).value]
     assert linked and all(tab.extra(r, at)["hyperlink"] == tab.cell(r, at).value for r in linked)
+    synced = header_index(values, "last_synced") + 1
+    stored = backend.fake.sheet(backend.spreadsheet_id, "Articles").cell(2, synced)
+    assert isinstance(stored.value, float)  # a date-time cell, shown in the sheet's own time
+    assert set(column(values, "last_synced")) == {"2026-12-01T09:00Z"}  # read back as this UTC text
+    completed = header_index(placements, "completed") + 1
+    assert any(isinstance(tab.cell(r, completed).value, float) for r in range(2, len(placements) + 1))
     # The same 10 requests as this pull made when it wrote plain text (measured before links):
     # the articles' write is an updateCells batchUpdate instead of values.batchUpdate (the Sites
     # and Summary tabs, plain text, still go as values).

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sheetsync.tables.base import Table
+from sheetsync.tables.base import Table, utc_text
 from sheetsync.tables.gsheets import RetryPolicy, open_google_sheet
+from sheetsync.tables.gsheets_cells import moment_of, zone_of
 from sheetsync.testing.fake_sheets import FakeSheets, Sheet
 
 
@@ -32,7 +33,16 @@ class Backend:
         )
 
     def values(self, worksheet: str = "Articles") -> list[list[object]]:
-        return self._sheet(worksheet).values()
+        """Stored values; a date-time cell as the UTC text sheetsync reads it back as."""
+        sheet = self._sheet(worksheet)
+        rows = sheet.values()
+        zone = zone_of(self.fake.book(self.spreadsheet_id).time_zone)
+        for (r, c), cell in sheet.cells.items():
+            number = (sheet.extras.get((r, c), {}).get("userEnteredFormat") or {}).get("numberFormat") or {}
+            kind = number.get("type") or cell.number_format
+            if kind == "DATE_TIME" and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                rows[r][c] = utc_text(moment_of(cell.value, zone))
+        return rows
 
     def is_formula(self, row: int, col: int, worksheet: str = "Articles") -> bool:
         return self._sheet(worksheet).cell(row, col).formula is not None
