@@ -61,8 +61,10 @@ WRITE_LIMIT = 2_000_000
 _EPOCH = dt.datetime(1899, 12, 30)  # Sheets' day 0 for serial dates
 _PROPERTIES = "properties(sheetId,title,index,gridProperties(rowCount,columnCount))"
 _DATA = "data(startRow,startColumn,rowData(values(effectiveValue,effectiveFormat/numberFormat/type)))"
-# The spreadsheet's time zone says what its date-time cells mean: it rides on the read.
-_READ_FIELDS = f"properties(timeZone),sheets({_PROPERTIES},merges,{_DATA})"
+# The spreadsheet's time zone says what its date-time cells mean; sheetsync's protected ranges
+# let a sync that adds owned columns protect them too. Both ride on the read, no request more.
+_PROTECTED = "protectedRanges(protectedRangeId,range,description,warningOnly)"
+_READ_FIELDS = f"properties(timeZone),sheets({_PROPERTIES},merges,{_PROTECTED},{_DATA})"
 # The re-read decodes cells exactly as the read does, so an anchor read as a date (a title
 # Sheets took for "March 2025") or as an error compares equal: same request, same decoding.
 _REREAD_FIELDS = f"sheets({_PROPERTIES},{_DATA})"
@@ -233,6 +235,7 @@ class GoogleSheetTable(Table):
         self._tab: _SheetInfo | None = None  # that tab as the write's re-read found it (None: absent)
         self._pending: Grid | None = None  # a read fetched early for `identity`, not yet handed out
         self._zone: dt.tzinfo | None = None  # the spreadsheet's time zone, from the last read
+        self._protected: list[dict[str, Any]] = []  # sheetsync's protected ranges on the articles tab
         # The write under way: its column names, the rows as re-read, and what to check after it.
         self._names: tuple[str, str] = ("", "")
         self._touched: list[str] = []
@@ -461,6 +464,9 @@ class GoogleSheetTable(Table):
         if self.worksheet is not None and main.title != self.worksheet and main.title.casefold() != self.worksheet.casefold():
             raise TableError(f"{self.display_name} answered with the tab {main.title!r}; run again.")
         self._zone = zone_of((answer.get("properties") or {}).get("timeZone"))
+        self._protected = [
+            p for p in sheet.get("protectedRanges", []) if str(p.get("description", "")).startswith("sheetsync")
+        ]
         rows = _cells(sheet.get("data", []), self._zone)
         main.used_rows = len(rows)
         main.used_cols = max((len(r) for r in rows), default=0)
@@ -634,7 +640,14 @@ class GoogleSheetTable(Table):
         if tab is not None:
             data.extend(self._tab_data(tab, structure))
         if structure:
-            self._structure(structure)
+            try:
+                self._structure(structure)
+            except _Refused as refused:
+                if "protected range" not in refused.failure.message.lower():
+                    raise
+                # A person removed sheetsync's protection since the read: lay out without it.
+                self._protected = []
+                self._structure([r for r in structure if "updateProtectedRange" not in r])
             main.cols = max(main.cols, need_cols)
         self._plan_settling(cells, header)
         self._send_blocks(data)
@@ -655,7 +668,9 @@ class GoogleSheetTable(Table):
                     placed.append(L.Placed(c.col, c.value, layout))
         if not placed:
             return []
-        return G.column_requests(main.sheet_id, max(main.rows, 2), placed, write_header=False)
+        out = G.column_requests(main.sheet_id, max(main.rows, 2), placed, write_header=False)
+        owned = [p.col - 1 for p in placed if p.layout.owned]
+        return out + G.grow_protection(main.sheet_id, self._protected, owned)
 
     def _tab_data(self, tab: Tab, structure: list[dict[str, Any]]) -> list[Block]:
         """Values that replace the whole tab, plus the grid changes that must come first."""

@@ -230,6 +230,36 @@ def set_up_requests(state: TabState, plan: L.SetUp, howto_id: int | None) -> lis
     return out
 
 
+def grow_protection(sheet_id: int, protected: Sequence[dict[str, Any]], owned: Sequence[int]) -> list[dict[str, Any]]:
+    """sheetsync's protected ranges taking in the owned columns (0-based) a sync adds.
+
+    A range that ends where new columns begin is widened (`protected` is updated to match);
+    new columns elsewhere get a range of their own. A sheet without sheetsync's protection
+    (never `init`) gets none.
+    """
+    mine = [p for p in protected if int(p.get("range", {}).get("sheetId", 0)) == sheet_id]
+    if not mine or not owned:
+        return []
+    out: list[dict[str, Any]] = []
+    runs: list[list[int]] = []
+    for c in sorted(owned):
+        if runs and runs[-1][-1] + 1 == c:
+            runs[-1].append(c)
+        else:
+            runs.append([c])
+    for run in runs:
+        touching = next((p for p in mine if p.get("range", {}).get("endColumnIndex") == run[0]), None)
+        if touching is None:
+            out += protection_requests(sheet_id, 0, run, None)
+            continue
+        grown = {**touching["range"], "sheetId": sheet_id, "endColumnIndex": run[-1] + 1}
+        touching["range"] = grown
+        out.append({"updateProtectedRange": {
+            "protectedRange": {"protectedRangeId": touching["protectedRangeId"], "range": grown}, "fields": "range",
+        }})  # fmt: skip
+    return out
+
+
 def owned_tab_requests(sheet_id: int, widths: Sequence[int], header: Sequence[str] = (),
                        rows: int = 0) -> list[dict[str, Any]]:
     """A tab sheetsync owns (Placements, Sites, Summary): bold green frozen header, column widths,

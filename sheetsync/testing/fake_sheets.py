@@ -112,6 +112,7 @@ _STORED_REQUESTS = frozenset(
     {
         "repeatCell", "updateCells", "setDataValidation", "addConditionalFormatRule",
         "deleteConditionalFormatRule", "updateDimensionProperties", "addProtectedRange",
+        "updateProtectedRange",
     }
 )
 # spreadsheets.batchUpdate requests that only change formatting: accepted, stored nowhere.
@@ -1584,6 +1585,35 @@ class FakeSheets:
         if given.get("warningOnly"):
             answer["editors"] = {}
         return {"addProtectedRange": {"protectedRange": answer}}
+
+    def _updateProtectedRange(self, book: Spreadsheet, i: int, body: dict[str, Any]) -> dict[str, Any]:
+        given = body.get("protectedRange", {})
+        wanted = given.get("protectedRangeId")
+        found = [(sheet, p) for sheet in book.sheets for p in sheet.protected_ranges if p["protectedRangeId"] == wanted]
+        if not found:
+            raise ApiFault(400, f"Invalid requests[{i}].updateProtectedRange: No protected range with id: {wanted}")
+        sheet, stored = found[0]
+        fields = [f.strip() for f in body.get("fields", "").split(",") if f.strip()]
+        if not fields:
+            raise ApiFault(400, f"Invalid requests[{i}].updateProtectedRange: 'fields' is required")
+        for f in fields:
+            if f == "range":
+                rng = copy.deepcopy(given.get("range", {}))
+                target = book.sheet_by_id(rng.get("sheetId", 0))
+                if target is not sheet:
+                    sheet.protected_ranges.remove(stored)
+                    target.protected_ranges.append(stored)
+                if not rng.get("sheetId"):
+                    rng.pop("sheetId", None)
+                stored["range"] = rng
+            elif f in ("description", "warningOnly"):
+                if given.get(f) in (None, False, ""):
+                    stored.pop(f, None)
+                else:
+                    stored[f] = given[f]
+            else:
+                raise ApiFault(400, f"Invalid requests[{i}].updateProtectedRange: unsupported field {f!r} in this fake")
+        return {}
 
     @staticmethod
     def _new_sheet_id(book: Spreadsheet) -> int:

@@ -118,3 +118,65 @@ def test_a_sync_that_adds_columns_lays_them_out_in_one_more_request(fake):
     fake.reset_counts()
     table.write(WriteBack("row_key", "title", (RowWrite("ka", {"status": "Failed"}, 2),)))
     assert fake.counts["spreadsheets.batchUpdate"] == 0
+
+
+# --- sheetsync's protected range grows with its columns ------------------------------------
+
+
+def _initialised(fake, extra_header=()):
+    sid = fake.create_spreadsheet("Queue", ["Articles"])
+    open_book(fake, sid).set_up()
+    sheet = fake.sheet(sid, "Articles")
+    header = sheet.values()[0]
+    for i, text in enumerate(extra_header, start=len(header) + 1):
+        sheet.set_cell(1, i, text)  # a person's own column, right of sheetsync's
+    sheet.set_cell(2, header.index(C.ARTICLE_TITLE) + 1, "Alpha beta gamma delta")
+    sheet.set_cell(2, header.index(C.ROW_KEY) + 1, "ka")
+    return sid, sheet, len(header) + len(extra_header)
+
+
+def _add_link_health(fake, sid):
+    table = open_book(fake, sid)
+    table.read()
+    fake.reset_counts()
+    table.write(WriteBack(C.ROW_KEY, C.ARTICLE_TITLE, (RowWrite("ka", {C.LINK_HEALTH: "1/1 live"}, 2),)))
+
+
+def test_a_column_sync_adds_next_to_sheetsyncs_columns_widens_their_protection_in_the_layout_request(fake):
+    sid, sheet, width = _initialised(fake)
+    (before,) = sheet.protected_ranges
+    assert before["range"]["endColumnIndex"] == width
+    _add_link_health(fake, sid)
+    assert sheet.values()[0][width] == C.LINK_HEALTH
+    (after,) = sheet.protected_ranges
+    assert after["protectedRangeId"] == before["protectedRangeId"] and after["warningOnly"] is True
+    assert (after["range"]["startColumnIndex"], after["range"]["endColumnIndex"]) == (before["range"]["startColumnIndex"], width + 1)
+    assert "endRowIndex" not in after["range"]
+    # No request more: the layout batchUpdate a new column brings anyway, then the cells.
+    assert fake.counts == {"spreadsheets.getByDataFilter": 2, "spreadsheets.batchUpdate": 1, "values.batchUpdate": 1}
+
+
+def test_a_column_added_after_a_persons_column_gets_a_protection_of_its_own(fake):
+    sid, sheet, width = _initialised(fake, ["my comments"])
+    _add_link_health(fake, sid)
+    ranges = sorted((p["range"]["startColumnIndex"], p["range"]["endColumnIndex"]) for p in sheet.protected_ranges)
+    assert ranges[-1] == (width, width + 1) and ranges[0][1] == width - 1  # "my comments" stays unprotected
+    assert all(p["warningOnly"] for p in sheet.protected_ranges)
+
+
+def test_a_sheet_that_never_saw_init_gets_no_protection_from_a_sync(fake):
+    sid = fake.create_spreadsheet("Queue", ["Articles"])
+    sheet = fake.sheet(sid, "Articles")
+    sheet.set_values([["article_title", "row_key"], ["Alpha beta gamma delta", "ka"]])
+    _add_link_health(fake, sid)
+    assert sheet.values()[0][2] == C.LINK_HEALTH and sheet.protected_ranges == []
+
+
+def test_a_protection_removed_meanwhile_does_not_stop_the_write(fake):
+    sid, sheet, width = _initialised(fake)
+    table = open_book(fake, sid)
+    table.read()
+    fake.on_next_request(lambda: sheet.protected_ranges.clear(), kind="spreadsheets.batchUpdate")
+    result = table.write(WriteBack(C.ROW_KEY, C.ARTICLE_TITLE, (RowWrite("ka", {C.LINK_HEALTH: "1/1 live"}, 2),)))
+    assert result.written == ("ka",) and sheet.values()[0][width] == C.LINK_HEALTH
+    assert sheet.protected_ranges == [] and sheet.extra(1, width + 1)["note"]  # laid out all the same
