@@ -91,6 +91,13 @@ def _span(sheet_id: int, rows: tuple[int, int], cols: tuple[int, int]) -> dict[s
     }  # fmt: skip
 
 
+def _body(sheet_id: int, col: int) -> dict[str, int]:
+    """A column below its header, to the last row: no end, so the range is the same size (and
+    the request the same bytes) whatever the rows, and Google keeps rules and validations on
+    it for rows people add later."""
+    return {"sheetId": sheet_id, "startRowIndex": 1, "startColumnIndex": col, "endColumnIndex": col + 1}
+
+
 def column_requests(
     sheet_id: int, rows: int, placed: Sequence[L.Placed], state: TabState | None = None, *, write_header: bool
 ) -> list[dict[str, Any]]:
@@ -98,7 +105,6 @@ def column_requests(
 
     With `state`, what a column already has is left alone; without, the columns are new.
     """
-    body_rows = min(L.GOOGLE_ROWS, rows)
     out: list[dict[str, Any]] = []
     for p in placed:
         c = p.col - 1
@@ -119,11 +125,11 @@ def column_requests(
             out.append({"updateCells": {
                 "range": _span(sheet_id, (0, 1), (c, c + 1)), "rows": [{"values": [data]}], "fields": ",".join(fields),
             }})  # fmt: skip
-        if fresh and body_rows > 1:
+        if fresh and rows > 1:
             # The body is wrapped only when the column is sheetsync's to set up: a header the
             # person formatted says the column's look is theirs.
             out.append({"repeatCell": {
-                "range": _span(sheet_id, (1, body_rows), (c, c + 1)),
+                "range": _body(sheet_id, c),
                 "cell": {"userEnteredFormat": body_format(p.layout)}, "fields": _body_fields(p.layout),
             }})  # fmt: skip
         if state is None or state.widths.get(c, DEFAULT_PIXELS) == DEFAULT_PIXELS:
@@ -133,12 +139,12 @@ def column_requests(
             }})  # fmt: skip
         if p.layout.name == C.READY and not (state and state.first_cells.get(c, {}).get("dataValidation")):
             out.append({"setDataValidation": {
-                "range": _span(sheet_id, (1, body_rows), (c, c + 1)),
+                "range": _body(sheet_id, c),
                 "rule": {"condition": {"type": "BOOLEAN"}, "showCustomUi": True, "strict": False,
                          "inputMessage": "Tick when the row may be sent on the next sync."},
             }})  # fmt: skip
         if p.layout.name in L.COLOUR_RULES and not (state and _coloured(state, c)):
-            out.extend(status_rules(sheet_id, c, body_rows, L.COLOUR_RULES[p.layout.name]))
+            out.extend(status_rules(sheet_id, c, L.COLOUR_RULES[p.layout.name]))
     return out
 
 
@@ -149,15 +155,13 @@ def _coloured(state: TabState, col: int) -> bool:
     )
 
 
-def status_rules(
-    sheet_id: int, col: int, rows: int, rules: Sequence[L.StatusRule] = L.STATUS_RULES
-) -> list[dict[str, Any]]:
+def status_rules(sheet_id: int, col: int, rules: Sequence[L.StatusRule] = L.STATUS_RULES) -> list[dict[str, Any]]:
     """A column's colours; first match wins, so "Published (sandbox)" is grey, not green."""
     out = []
     for i, rule in enumerate(rules):
         condition = {"type": "TEXT_CONTAINS" if rule.contains else "TEXT_EQ", "values": [{"userEnteredValue": rule.text}]}
         out.append({"addConditionalFormatRule": {"index": i, "rule": {
-            "ranges": [_span(sheet_id, (1, rows), (col, col + 1))],
+            "ranges": [_body(sheet_id, col)],
             "booleanRule": {"condition": condition, "format": {
                 "backgroundColor": rgb(rule.fill), "textFormat": {"foregroundColor": rgb(rule.font)}}},
         }}})  # fmt: skip

@@ -18,8 +18,6 @@ INPUT_FILL = "DDEBF7"  # blue
 OWNED_FILL = "E2EFDA"  # green
 HEADER_FONT = "1F1F1F"
 HOWTO_TAB = "How to fill this in"
-#: How many rows a validation or colour rule covers on Google (xlsx: the whole column).
-GOOGLE_ROWS = 5000
 
 
 @dataclass(frozen=True)

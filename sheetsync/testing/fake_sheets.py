@@ -1458,9 +1458,14 @@ class FakeSheets:
         return sheet, rows, cols
 
     @staticmethod
-    def _set_fields(sheet: Sheet, r: int, c: int, data: dict[str, Any], fields: str) -> None:
-        """Copy the `fields` of CellData `data` into cell (r, c), 0-based; a field absent from data clears it."""
-        mask = parse_fields(fields) if fields.strip() != "*" else {"*": None}
+    def _set_fields(sheet: Sheet, r: int, c: int, data: dict[str, Any], fields: str,
+                    mask: dict[str, Any] | None = None) -> None:
+        """Copy the `fields` of CellData `data` into cell (r, c), 0-based; a field absent from data clears it.
+
+        `mask`: `fields` already parsed (a request over many cells parses it once).
+        """
+        if mask is None:
+            mask = parse_fields(fields) if fields.strip() != "*" else {"*": None}
         extra = dict(sheet.extras.get((r, c), {}))
         everything = "*" in mask
         for name in ("note", "dataValidation", "textFormatRuns", "userEnteredFormat"):
@@ -1504,9 +1509,11 @@ class FakeSheets:
 
     def _repeatCell(self, book: Spreadsheet, i: int, body: dict[str, Any]) -> dict[str, Any]:
         sheet, rows, cols = self._cells_of(book, body.get("range", {}))
+        fields = body.get("fields", "")
+        mask = parse_fields(fields) if fields.strip() != "*" else {"*": None}
         for r in rows:
             for c in cols:
-                self._set_fields(sheet, r, c, body.get("cell", {}), body.get("fields", ""))
+                self._set_fields(sheet, r, c, body.get("cell", {}), fields, mask)
         return {}
 
     def _updateCells(self, book: Spreadsheet, i: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -1527,9 +1534,10 @@ class FakeSheets:
     def _setDataValidation(self, book: Spreadsheet, i: int, body: dict[str, Any]) -> dict[str, Any]:
         sheet, rows, cols = self._cells_of(book, body.get("range", {}))
         rule = body.get("rule")
+        mask = parse_fields("dataValidation")
         for r in rows:
             for c in cols:
-                self._set_fields(sheet, r, c, {"dataValidation": rule} if rule else {}, "dataValidation")
+                self._set_fields(sheet, r, c, {"dataValidation": rule} if rule else {}, "dataValidation", mask)
         return {}
 
     def _addConditionalFormatRule(self, book: Spreadsheet, i: int, body: dict[str, Any]) -> dict[str, Any]:

@@ -180,3 +180,25 @@ def test_a_protection_removed_meanwhile_does_not_stop_the_write(fake):
     result = table.write(WriteBack(C.ROW_KEY, C.ARTICLE_TITLE, (RowWrite("ka", {C.LINK_HEALTH: "1/1 live"}, 2),)))
     assert result.written == ("ka",) and sheet.values()[0][width] == C.LINK_HEALTH
     assert sheet.protected_ranges == [] and sheet.extra(1, width + 1)["note"]  # laid out all the same
+
+
+# --- every row, whatever the sheet's length ------------------------------------------------
+
+
+def test_init_lays_out_every_row_of_a_long_sheet_in_a_request_no_larger_than_for_a_short_one(fake):
+    sizes = {}
+    for rows in (7_000, 100):
+        sid = fake.create_spreadsheet(f"Queue {rows}", ["Articles"], rows=rows)
+        fake.log.clear()
+        result = open_book(fake, sid).set_up()
+        assert result.requests == 3
+        (layout,) = [r for r in fake.log if r.kind == "spreadsheets.batchUpdate"]
+        sizes[rows] = layout.received_bytes
+        sheet = fake.sheet(sid, "Articles")
+        header = sheet.values()[0]
+        body = header.index(C.ARTICLE_BODY) + 1
+        assert sheet.extra(rows, body)["userEnteredFormat"]["wrapStrategy"] == "WRAP"  # the last row too
+        assert sheet.extra(rows, header.index(C.READY) + 1)["dataValidation"]["condition"] == {"type": "BOOLEAN"}
+        # Rules cover the column to its end, rows people add later included.
+        assert all("endRowIndex" not in r["ranges"][0] for r in sheet.conditional_formats)
+    assert sizes[7_000] == sizes[100]
