@@ -134,7 +134,7 @@ def sync_cycle(table: Table) -> None:
 def write_back(table: Table, grid) -> None:
     key = grid.header.index("row_key")
     writes = tuple(
-        RowWrite(str(row[key]), {"task_id": f"t{i}", "status": "Queued Publishing", "last_synced": "2025-03-01 10:00"},
+        RowWrite(str(row[key]), {"task_id": f"t{i}", "status": "Queued Publishing", "last_synced": "2025-03-01T10:00Z"},
                  read_row=grid.row_number(i))
         for i, row in enumerate(grid.rows)
     )
@@ -184,7 +184,7 @@ _CHILD = {
         "grid = table.read()\n"
         "key = grid.header.index('row_key')\n"
         "writes = tuple(RowWrite(str(row[key]), {'task_id': f't{i}', 'status': 'Queued Publishing',"
-        " 'last_synced': '2025-03-01 10:00'}, read_row=grid.row_number(i)) for i, row in enumerate(grid.rows))\n"
+        " 'last_synced': '2025-03-01T10:00Z'}, read_row=grid.row_number(i)) for i, row in enumerate(grid.rows))\n"
         "assert len(table.write(WriteBack('row_key', 'article_title', writes)).written) == len(grid.rows)\n"
     ),
     "bare": "import openpyxl\nwb = openpyxl.load_workbook(PATH)\nwb.save(PATH)\n",
@@ -288,7 +288,7 @@ def gsheets_sync(fake: FakeSheets, sid: str) -> None:
 def gsheets_bare(fake: FakeSheets, sid: str) -> None:
     worksheet = fake.client().open_by_key(sid).worksheet("Articles")
     values = worksheet.get_all_values()
-    owned = [[f"t{i}", "Queued Publishing", "2025-03-01 10:00"] for i in range(len(values) - 1)]
+    owned = [[f"t{i}", "Queued Publishing", "2025-03-01T10:00Z"] for i in range(len(values) - 1)]
     worksheet.update(owned, f"J2:L{len(values)}", raw=True)
 
 

@@ -165,3 +165,32 @@ def test_libreoffice_and_openpyxl_round_trips_keep_every_link(tmp_path):
         capture_output=True, timeout=180, check=True,
     )  # fmt: skip
     assert links(out / path.name) == wanted
+
+
+def test_a_prefixed_worksheet_and_an_aliased_header_get_links_too(tmp_path):
+    # Some programs write every element with a prefix (<x:row>, <x:hyperlink>); "Backlinks" is
+    # one of the names people give the result_urls column.
+    path = make(tmp_path / "prefixed.xlsx", build=lambda wb, ws: ws.cell(1, 3, "Backlinks"))
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+    def prefixed(xml: str) -> str:
+        xml = re.sub(r"<(/?)(?!\?)(\w+)", r"<\1x:\2", xml).replace(f'xmlns="{main}"', f'xmlns:x="{main}"')
+        return xml.replace("<x:pageMargins", '<x:hyperlinks><x:hyperlink ref="A3" location="Other!A1"/></x:hyperlinks><x:pageMargins', 1)
+
+    from tests.tables.test_xlsx import patch
+
+    patch(path, {SHEET: prefixed})
+    table = XlsxTable(path)
+    table.read()
+    table.write(WriteBack("row_key", "title", (RowWrite(key="ka", values={"Backlinks": "https://a.example/one"}, read_row=0),)))
+    xml = parts(path)[SHEET]
+    assert b'<x:hyperlink ref="A3" location="Other!A1"/>' in xml and b'<x:hyperlink ref="C2"' in xml
+    assert links(path) == {"A3": "#Other!A1", "C2": "https://a.example/one"}
+
+
+def test_an_address_longer_than_excel_keeps_gets_no_link_but_stays_in_the_cell(tmp_path):
+    path = make(tmp_path / "long.xlsx", build=lambda wb, ws: None)
+    long = "https://a.example/" + "x" * 2100
+    write(path, ka=long + "\nhttps://b.example/short", kb="https://c.example/" + "y" * 2000)
+    assert links(path) == {"C3": "https://c.example/" + "y" * 2000}
+    assert openpyxl.load_workbook(path)["Articles"]["C2"].value.startswith(long)

@@ -19,6 +19,8 @@ from ..base import column_letters, strip_control
 from .reader import parse_range
 
 _LINKABLE = re.compile(r"https?://\S+\Z", re.I)
+#: The longest link address Excel keeps; a longer one makes it report the file as damaged.
+MAX_URL = 2079
 _NOT_XML = re.compile("[\ufffe\uffff\ud800-\udfff]")
 # CT_Worksheet's elements after <hyperlinks>: a new <hyperlinks> goes before the first of them.
 _AFTER = (
@@ -31,11 +33,14 @@ _ATTR = re.compile(rb'\s([\w.:-]+)="([^"]*)"')
 
 
 def first_url(text: str) -> str:
-    """The first web address of a result-URL cell (one per line); "" when it holds none."""
+    """The first web address of a result-URL cell (one per line); "" when it holds none.
+
+    An address longer than Excel keeps gets no link (the cell still shows it).
+    """
     for line in text.splitlines():
         line = line.strip()
         if _LINKABLE.match(line):
-            return line
+            return line if len(line) <= MAX_URL else ""
     return ""
 
 

@@ -9,6 +9,7 @@ saved formula results; errors and formulas without a saved value are `Unreadable
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from sys import intern
 from dataclasses import dataclass, field
@@ -404,10 +405,18 @@ def _put(values: list[CellValue], col: int, value: CellValue) -> None:
 def _numeric(raw: str, kind: str, date1904: bool) -> CellValue:
     if raw == "":
         return None
+    if kind == "utc":
+        return _utc_text(raw, date1904)
     number = _number(raw)
     if number is None:
         return decode_text(raw) or None
     return from_serial(number, kind, date1904) if kind else number
+
+
+@functools.lru_cache(maxsize=1024)  # sheetsync stamps many rows with the same minute
+def _utc_text(raw: str, date1904: bool) -> CellValue:
+    number = _number(raw)
+    return decode_text(raw) or None if number is None else from_serial(number, "utc", date1904)
 
 
 def _missing_string(row: int, col: int) -> Unreadable:

@@ -9,6 +9,7 @@ and a value such as "=1+1" stays text.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -518,7 +519,7 @@ def tab_links(rows: Sequence[Sequence[str]], column: str) -> list[tuple[str, str
     return [
         (f"{letters}{number}", r[col])
         for number, r in enumerate(rows[1:], start=2)
-        if col < len(r) and _LINKABLE.match(r[col])
+        if col < len(r) and _LINKABLE.match(r[col]) and len(r[col]) <= 2079  # Excel's longest link
     ]
 
 
@@ -538,6 +539,7 @@ def hyperlink_rels(links: Sequence[tuple[str, str]]) -> bytes:
 _UTC_MINUTE = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)Z\Z")
 
 
+@functools.lru_cache(maxsize=1024)  # a sync stamps its rows with one minute: one parse per minute
 def utc_serial(text: str, date1904: bool = False) -> str | None:
     """A UTC minute as sheetsync writes it ("2026-12-01T09:00Z") as an Excel serial, or None."""
     m = _UTC_MINUTE.match(text)
