@@ -165,6 +165,9 @@ def test_libreoffice_and_openpyxl_round_trips_keep_every_link(tmp_path):
         capture_output=True, timeout=180, check=True,
     )  # fmt: skip
     assert links(out / path.name) == wanted
+    # A workbook LibreOffice saved (its own ids, display= on every link) is synced as well.
+    write(out / path.name, ka="https://a.example/changed", kb="")
+    assert links(out / path.name) == {**PERSON, "C2": "https://a.example/changed"}
 
 
 def test_a_prefixed_worksheet_and_an_aliased_header_get_links_too(tmp_path):
@@ -194,3 +197,9 @@ def test_an_address_longer_than_excel_keeps_gets_no_link_but_stays_in_the_cell(t
     write(path, ka=long + "\nhttps://b.example/short", kb="https://c.example/" + "y" * 2000)
     assert links(path) == {"C3": "https://c.example/" + "y" * 2000}
     assert openpyxl.load_workbook(path)["Articles"]["C2"].value.startswith(long)
+
+
+def test_result_urls_written_before_links_existed_get_theirs_with_the_next_write(tmp_path):
+    path = make(tmp_path / "older.xlsx", build=lambda wb, ws: ws.cell(3, 3, "https://b.example/older\nhttps://b.example/2"))
+    write(path, ka="https://a.example/new")  # row 3 is not written, yet its cell gets its link
+    assert links(path) == {"C2": "https://a.example/new", "C3": "https://b.example/older"}
