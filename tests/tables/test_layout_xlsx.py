@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -58,9 +59,13 @@ def test_init_on_an_empty_workbook_gives_every_column_and_the_whole_layout(tmp_p
     rules = ws.data_validations.dataValidation
     ready = [r for r in rules if r.type == "list"]
     assert len(ready) == 1 and ready[0].formula1 == '"TRUE,FALSE"' and str(ready[0].sqref) == f"{letter['ready']}2:{letter['ready']}1048576"
-    notes = {str(r.sqref): r.prompt for r in rules if r.type is None}
-    assert notes[f"{letter['article_title']}1"] == BY_NAME[C.ARTICLE_TITLE].note
-    assert "sheetsync writes this column" in notes[f"{letter['status']}1"]
+    # Header notes are cell notes on the header cells, not input messages as well.
+    assert [r for r in rules if r.type is None] == []
+    notes = {c.coordinate: c.comment for c in ws[1] if c.comment}
+    assert set(notes) == {f"{letter[name]}1" for name in header}
+    assert notes[f"{letter['article_title']}1"].text == BY_NAME[C.ARTICLE_TITLE].note
+    assert "sheetsync writes this column" in notes[f"{letter['status']}1"].text
+    assert {n.author for n in notes.values()} == {"sheetsync"}
     blocks = {str(b.sqref): b for b in ws.conditional_formatting}
     assert len(blocks) == len(COLOUR_RULES)
     for name, expected in COLOUR_RULES.items():
@@ -138,12 +143,18 @@ def test_init_keeps_a_persons_columns_data_and_formatting(tmp_path):
     assert "C2:C50" in [str(r.sqref) for r in ws.data_validations.dataValidation]
     assert [str(b.sqref) for b in ws.conditional_formatting][0] == "B2:B50"
     assert len(list(ws.conditional_formatting)) == 1 + len(COLOUR_RULES)  # theirs, then status and progress
-    # The person's other parts (comments, their drawing) are byte for byte as they were.
+    # The person's other parts are byte for byte as they were; their note and its box are kept
+    # as they were, with sheetsync's header notes added beside them.
     after = parts(path)
+    comments, drawing = "xl/comments/comment1.xml", "xl/drawings/commentsDrawing1.vml"
     for name, data in before.items():
         if name not in ("xl/worksheets/sheet1.xml", "xl/styles.xml", "xl/workbook.xml",
-                        "xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+                        "xl/_rels/workbook.xml.rels", "[Content_Types].xml", comments, drawing):
             assert after[name] == data, name
+    theirs = re.search(rb"<comment ref=\"B2\".*?</comment>", before[comments]).group(0)
+    assert theirs in after[comments]
+    assert after[drawing].startswith(before[drawing].removesuffix(b"</xml>"))
+    assert ws["B1"].comment.author == "sheetsync" and ws["B2"].comment.author == "Ana"
 
 
 def test_a_sync_on_a_sheet_that_never_saw_init_lays_out_the_columns_it_adds(tmp_path):

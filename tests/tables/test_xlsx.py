@@ -421,10 +421,11 @@ def test_formatting_validation_comments_charts_and_images_survive(tmp_path):
     assert ws["A1"].font.bold and ws["A2"].fill.fgColor.rgb == "00FFFF00"
     assert ws.column_dimensions["A"].width == 42
     # The person's own validation and colours stay; the status column sheetsync added gets
-    # its header note and its status colours beside them.
-    assert [str(dv.sqref) for dv in ws.data_validations.dataValidation] == ["C2:C100", "D1"]
+    # its header note (a note beside the person's) and its status colours beside them.
+    assert [str(dv.sqref) for dv in ws.data_validations.dataValidation] == ["C2:C100"]
     assert [str(cf.sqref) for cf in ws.conditional_formatting] == ["B2:B100", "D2:D1048576"]
-    assert ws["A2"].comment.text == "ask Ana"
+    assert ws["A2"].comment.text == "ask Ana" and ws["A2"].comment.author == "Ana"
+    assert ws["D1"].comment.author == "sheetsync"
     assert len(ws._images) == 1
     assert len(ws._charts) == 1
 

@@ -178,8 +178,10 @@ def test_a_synced_excel_workbook_keeps_every_part_but_sheetsyncs_cells(synced, n
     assert all(r[header.index("task_id")] and r[header.index("row_key")] for r in rows), rows
     after = members(result)
     assert set(before) <= set(after)
+    # The header notes of sheetsync's columns: a comments part and its drawing for the tab.
+    notes = assert_own_header_notes(before, after)
     # sheetsync's tabs: Placements, Sites, Summary and the sheet lease (who is submitting).
-    new_parts = set(after) - set(before)
+    new_parts = set(after) - set(before) - notes
     # ... and the relationships of those that hold links (the Placements result URLs).
     new_rels = {p for p in new_parts if "/_rels/" in p}
     new_parts -= new_rels
@@ -200,7 +202,9 @@ def test_a_synced_excel_workbook_keeps_every_part_but_sheetsyncs_cells(synced, n
     types = after["[Content_Types].xml"]
     if new_rels and b'Extension="rels"' not in before["[Content_Types].xml"]:
         types = types.replace(b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>', b"", 1)
-    for part in new_parts:
+    if b'Extension="vml"' not in before["[Content_Types].xml"]:
+        types = types.replace(b'<Default Extension="vml" ContentType="application/vnd.openxmlformats-officedocument.vmlDrawing"/>', b"")
+    for part in new_parts | {p for p in notes if p.endswith(".xml")}:
         assert f'PartName="/{part}"'.encode() in types
         types = re.sub(rb'<Override PartName="/' + re.escape(part.encode()) + rb'" ContentType="[^"]+"/>', b"", types)
     assert types == before["[Content_Types].xml"]
@@ -216,8 +220,8 @@ def test_a_synced_excel_workbook_keeps_every_part_but_sheetsyncs_cells(synced, n
 
 
 # Worksheet elements a sync may add or change: the cells and refs of sheetsync's columns, the
-# layout of the columns it adds, and the links of their result URLs.
-SHEETSYNC_ELEMENTS = {"dimension", "cols", "sheetData", "conditionalFormatting", "dataValidations", "hyperlinks"}
+# layout of the columns it adds (their header notes' drawing), and the links of their result URLs.
+SHEETSYNC_ELEMENTS = {"dimension", "cols", "sheetData", "conditionalFormatting", "dataValidations", "hyperlinks", "legacyDrawing"}
 ORDER = (
     "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetProtection", "autoFilter",
     "mergeCells", "conditionalFormatting", "dataValidations", "hyperlinks", "printOptions", "pageMargins",
@@ -245,6 +249,8 @@ def assert_only_sheetsyncs_links_and_layout_added(before: dict[str, bytes], afte
     targets = {}
     for rel in new_rels[len(old_rels) :]:
         attrs = etree.fromstring(rel.replace(b"<Relationship ", b"<R ")).attrib
+        if attrs["Type"] in (f"{REL}/comments", f"{REL}/vmlDrawing"):
+            continue  # the header notes (assert_own_header_notes)
         assert attrs["Type"] == f"{REL}/hyperlink" and attrs["TargetMode"] == "External", rel
         targets[attrs["Id"]] = attrs["Target"]
     ids = re.findall(rb'\sId="([^"]+)"', after[ARTICLES_RELS])
@@ -257,6 +263,23 @@ def assert_only_sheetsyncs_links_and_layout_added(before: dict[str, bytes], afte
             own[int(ref[1:])] = targets[e.get(f"{{{REL}}}id")]
     wanted = {n: r[column].splitlines()[0] for n, r in enumerate(rows, start=2) if r[column]}
     assert own == wanted and wanted, (own, wanted)
+
+
+def assert_own_header_notes(before: dict[str, bytes], after: dict[str, bytes]) -> set[str]:
+    """The parts the articles tab's header notes added: sheetsync's notes on its own header cells
+    alone, in a drawing whose shape ids no other drawing of the workbook uses."""
+    rels = after[ARTICLES_RELS].decode()
+    targets = dict(re.findall(r'Type="[^"]*/(comments|vmlDrawing)" Target="\.\./([^"]+)"', rels))
+    comments, drawing = "xl/" + targets["comments"], "xl/" + targets["vmlDrawing"]
+    refs = re.findall(rb'<comment ref="([A-Z]+)1" authorId="0"', after[comments])
+    assert refs and all(ord(r[:1]) - 64 > SHEETSYNC_COLUMNS for r in refs), refs
+    assert b"<author>sheetsync</author>" in after[comments]
+    def blocks(vml: bytes) -> set[bytes]:
+        return set(re.findall(rb'idmap v:ext="edit" data="(\d+)"', vml))
+    others = set().union(*(blocks(v) for n, v in before.items() if n.endswith(".vml")))
+    assert blocks(after[drawing]) and not blocks(after[drawing]) & others
+    assert not {comments, drawing} & set(before)
+    return {comments, drawing}
 
 
 def libreoffice_opens(soffice: str, paths: list[Path], folder: Path) -> tuple[set[Path], str]:
@@ -373,11 +396,12 @@ def test_init_on_an_excel_workbooks_own_tab_keeps_its_parts_and_a_second_init_ch
         tab = table.worksheet
     after = members(path)
     entry = next(s for s in Package(path.read_bytes(), name).sheets if s.name == tab)
-    # The tab's Tables grow over the new columns.
+    # The header notes go into the tab's notes and drawing; its Tables grow over the new columns.
+    notes = {p for p in after if p.endswith(".vml") or re.search(r"comments\d*\.xml$", p) or p.endswith(".rels")}
     tables = {p for p in after if p.startswith("xl/tables/")}
     plumbing = {entry.part, STYLES, "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
     for part, data in before.items():
-        if part not in plumbing | tables:
+        if part not in plumbing | notes | tables:
             assert after[part] == data, part
     assert_only_appended(before[STYLES], after[STYLES])
     # Every element init adds is a child of the worksheet, in the order Excel requires.

@@ -2,14 +2,15 @@
 
 Styles are appended to the styles part (an identical entry already there is reused, so a second
 `init` adds nothing); the articles worksheet gains column widths, a frozen header, header
-colours, header notes, the `ready` TRUE/FALSE list and the status colours, each only where the
-person has not set one of their own. Nothing already in either part is rewritten.
+colours, the `ready` TRUE/FALSE list and the status colours, each only where the person has
+not set one of their own (the header notes are cell notes: `notes.py`). Nothing already in
+either part is rewritten.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
@@ -390,13 +391,14 @@ def _attr(text: str) -> str:
     return quoteattr(text.replace("\n", " "))
 
 
-def _add_validations(sheet: _Sheet, columns: Sequence[L.Placed]) -> None:
+def _add_validations(sheet: _Sheet, columns: Sequence[L.Placed], prompts: Collection[int]) -> None:
     taken = _validated_cells(sheet)
     new: list[bytes] = []
     for placed in columns:
         letter = column_letters(placed.col)
-        if not _inside(taken, 1, placed.col):
-            # The header's note: shown when the header cell is selected, in Excel and LibreOffice.
+        if placed.col in prompts and not _inside(taken, 1, placed.col):
+            # A header note that could not be a cell note: shown when the header cell is
+            # selected instead, in Excel and LibreOffice.
             new.append(sheet.el(
                 f'<dataValidation allowBlank="1" showInputMessage="1" promptTitle={_attr(placed.header[:_TITLE_LIMIT])} '
                 f'prompt={_attr(placed.layout.note[:_PROMPT_LIMIT])} sqref="{letter}1"/>'
@@ -456,12 +458,14 @@ def _add_colours(sheet: _Sheet, status: L.Placed, rules_: Sequence[L.StatusRule]
 
 
 def lay_out(
-    package: Package, xml: bytes, columns: Iterable[L.Placed], *, freeze: bool, styles: Styles | None = None
+    package: Package, xml: bytes, columns: Iterable[L.Placed], *, freeze: bool, styles: Styles | None = None,
+    prompts: Collection[int] = (),
 ) -> tuple[bytes, Styles]:
     """The worksheet `xml` with the layout of `columns` (and the frozen header) added.
 
-    Returns the new worksheet bytes and the styles; `styles.changed` says whether the styles
-    part must be written.
+    The header notes are cell notes (`notes.py`); the columns in `prompts`, whose note could
+    not be one, get it as the header cell's input message. Returns the new worksheet bytes and
+    the styles; `styles.changed` says whether the styles part must be written.
     """
     placed = list(columns)
     if styles is None:
@@ -477,7 +481,7 @@ def lay_out(
     if freeze:
         _freeze_header(sheet)
     _style_header(sheet, placed, ids)
-    _add_validations(sheet, placed)
+    _add_validations(sheet, placed, prompts)
     for p in placed:
         if p.layout.name in L.COLOUR_RULES:
             _add_colours(sheet, p, L.COLOUR_RULES[p.layout.name], ids)

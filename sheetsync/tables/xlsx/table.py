@@ -1,8 +1,9 @@
 """`XlsxTable`: one tab of an .xlsx/.xlsm file, read by streaming, written by editing parts.
 
 A write changes the articles worksheet part (only sheetsync's cells, the dimension, widths of
-new columns, and the Table or AutoFilter that should cover them), the part of the tab sheetsync
-owns, and, only when that tab is new, the sheet list, its relationships and the content types.
+new columns, and the Table or AutoFilter that should cover them), the tab's notes and their
+drawing when new columns get header notes (`notes.py`), the part of the tab sheetsync owns,
+and, only when that tab is new, the sheet list, its relationships and the content types.
 Everything else in the package is copied part for part. What cannot be edited safely is
 refused when the file is read, before anything is sent.
 """
@@ -29,6 +30,7 @@ from .package import (
 )
 from .reader import MAX_COLUMN, Sheet, column_letters, parse_range, read_sheet
 from .layout import Styles, header_style_id, howto_worksheet, lay_out, utc_time_style_id
+from .notes import add_header_notes
 from .writer import SheetEdit, Splicer, grow_defined_range, grow_table, hyperlink_rels, tab_links, utc_serial
 from .writer import worksheet as tab_worksheet
 
@@ -185,7 +187,9 @@ class XlsxTable(Table):
             if new_columns:
                 # Columns a sync adds look as `init` would have made them: widths, header colour
                 # and note, wrapping, status colours. First, so that their new cells take the style.
-                xml, styles = lay_out(package, xml, self._placed(new_columns), freeze=False)
+                placed = self._placed(new_columns)
+                xml, prompts = self._header_notes(state, xml, placed, replaced, added, notes)
+                xml, styles = lay_out(package, xml, placed, freeze=False, prompts=prompts)
                 if styles.changed:
                     replaced[package.styles] = styles.xml
             splicer = Splicer(element_prefix(xml))
@@ -658,12 +662,13 @@ class XlsxTable(Table):
         if not wanted and xml.find(b"hyperlink", tail_at) < 0:
             return None
         part = rels_path(state.entry.part)
-        rels = package.read(part) if package.has(part) else None
+        # The header notes of columns added in this write may have made or changed the rels.
+        rels = replaced.get(part) or added.get(part) or (package.read(part) if package.has(part) else None)
         strict = package.main_ns == MAIN_NAMESPACES[1]
-        edit = reconcile(xml, tail_at, splicer.prefix, rels, wanted, columns, REL_NAMESPACES[1 if strict else 0])
+        edit = reconcile(xml, tail_at, splicer.prefix, bytes(rels) if rels else None, wanted, columns, REL_NAMESPACES[1 if strict else 0])
         if edit is None:
             return None
-        if edit.rels_created:
+        if edit.rels_created or part in added:
             added[part] = edit.rels
             _know_rels_parts(package, replaced)
         else:
@@ -715,6 +720,22 @@ class XlsxTable(Table):
                 out.append(L.Placed(col, text, layout))
         return out
 
+    def _header_notes(
+        self, state: _State, xml: bytes, placed: Sequence[L.Placed], replaced: dict, added: dict, notes: list[str]
+    ) -> tuple[bytes, tuple[int, ...]]:
+        """`xml` with the header notes of `placed` added as cell notes where the header has none,
+        and the columns whose note must be an input message instead (`notes` says why)."""
+        done = add_header_notes(
+            state.package, state.entry.part, xml, placed, replaced, added,
+            widths={p.col: p.layout.width + 0.7 for p in placed},
+        )
+        if done.reason:
+            notes.append(
+                f"The header notes show when a header cell is selected (as input messages), not as "
+                f"notes on the header cells: {done.reason}. The tab's own notes were left as they are."
+            )
+        return done.xml, done.prompts
+
     def set_up(self) -> SetUpResult:
         """`sheetsync init`: missing columns, header colours and notes, widths, frozen header,
         the ready list, status colours and the "How to fill this in" tab, in one save.
@@ -728,10 +749,11 @@ class XlsxTable(Table):
         header = [cell_text(v) for v in sheet.rows.get(1, [])]
         plan = L.plan_set_up(header, sheet.width)
         xml = state.xml if state.xml is not None else package.read(state.entry.part)
-        new_xml, styles = lay_out(package, xml, plan.columns, freeze=True)
         replaced: dict[str, bytes] = {}
         added: dict[str, bytes] = {}
         notes = list(state.notes)
+        new_xml, prompts = self._header_notes(state, xml, plan.columns, replaced, added, notes)
+        new_xml, styles = lay_out(package, new_xml, plan.columns, freeze=True, prompts=prompts)
         workbook_xml = package.workbook_xml
         if plan.added:
             cells = {1: {p.col: p.header for p in plan.added}}
@@ -744,8 +766,9 @@ class XlsxTable(Table):
         howto = next((e for e in package.sheets if e.name.casefold() == L.HOWTO_TAB.casefold()), None)
         howto_xml = howto_worksheet(package.main_ns, styles)
         if howto is None:
+            before = set(added)
             workbook_xml = self._replace_tab(state, Tab(L.HOWTO_TAB, (), ()), replaced, added, workbook_xml)
-            part = next(iter(added))
+            part = next(p for p in added if p not in before and not p.endswith(".rels"))
             added[part] = howto_xml
         elif howto.kind == "worksheet" and package.has(howto.part):
             rows = self._tab_rows(state, howto.name, 1) or ()
