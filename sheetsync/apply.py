@@ -622,6 +622,10 @@ def tab_digest(tab: Tab) -> str:
     h = hashlib.sha256()
     for line in (tab.header, *tab.rows):
         h.update("\x1f".join(line).encode("utf-8") + b"\x1e")
+    if tab.numbers:
+        # Which cells are numbers is part of the tab: a tab written when they were text is
+        # written once more.
+        h.update(b"numbers\x1f" + "\x1f".join(tab.numbers).encode("utf-8"))
     return h.hexdigest()
 
 

@@ -19,6 +19,8 @@ from .tables.base import Tab
 SITES_TAB = "Sites"
 SITES_HEADER = ("id", "domain", "da", "pa", "spam_score", "enabled", "limited", "credits")
 SITES_WIDTHS = (8, 34, 6, 6, 11, 9, 9, 9)
+#: Sorted and filtered as numbers in the sheet.
+SITES_NUMBERS = ("id", "da", "pa", "spam_score", "credits")
 SUMMARY_TAB = "Summary"
 SUMMARY_HEADER = ("what", "value")
 SUMMARY_WIDTHS = (34, 90)
@@ -44,7 +46,7 @@ def sites_tab(catalogue: models.Catalogue) -> Tab:
          "yes" if s.enabled else "no", "yes" if s.limited else "no", "1")
         for s in sorted_sites(catalogue.sites)
     )  # fmt: skip
-    return Tab(SITES_TAB, SITES_HEADER, rows, widths=SITES_WIDTHS)
+    return Tab(SITES_TAB, SITES_HEADER, rows, widths=SITES_WIDTHS, numbers=SITES_NUMBERS)
 
 
 def month_spending(previous: str, month: str, spent: int) -> dict[str, int]:

@@ -122,6 +122,24 @@ class Tab:
     widths: tuple[int, ...] = field(default=(), compare=False)
     #: Made hidden (when the tab is made): bookkeeping nobody needs to look at.
     hidden: bool = field(default=False, compare=False)
+    #: Headers of the columns whose cells are numbers: a text there that reads as one
+    #: (`as_number`) is written as a number, so that it sorts and filters as one.
+    numbers: tuple[str, ...] = field(default=(), compare=False)
+
+
+_NUMBER = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15})?")
+
+
+def as_number(text: str) -> int | float | None:
+    """`text` as the number it reads as ("388" -> 388, "2.5" -> 2.5); None when it is no number."""
+    if not _NUMBER.fullmatch(text):
+        return None
+    return float(text) if "." in text else int(text)
+
+
+def number_columns(tab: Tab) -> set[int]:
+    """0-based columns of `tab` whose cells are numbers (`Tab.numbers`)."""
+    return {i for i, h in enumerate(tab.header) if h in tab.numbers}
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,11 @@ from .base import (
     Unreadable,
     WriteBack,
     WriteResult,
+    as_number,
     cell_text,
     column_letters,
     header_key,
+    number_columns,
     strip_control,
 )
 from .google_auth import sign_in
@@ -189,6 +191,12 @@ def _info(props: Mapping[str, Any]) -> _SheetInfo:
         int(grid.get("rowCount", 0)),
         int(grid.get("columnCount", 0)),
     )
+
+
+def _tab_value(text: str, numeric: bool) -> Any:
+    """A cell of a tab sheetsync owns as sent (RAW): a number where the tab says so, else text."""
+    number = as_number(text) if numeric else None
+    return number if number is not None else cut_utf16(text, CELL_LIMIT)
 
 
 def _grid_range(sheet_id: int, rows: tuple[int, int | None] = (0, None),
@@ -706,7 +714,11 @@ class GoogleSheetTable(Table):
                 structure.append(_append(info.sheet_id, "COLUMNS", need_cols - info.cols))
         # Blank out what the previous content covered beyond the new one: no stale rows.
         height, width = max(need_rows, info.used_rows), max(need_cols, info.used_cols)
-        values = [[cut_utf16(v, CELL_LIMIT) for v in r] + [""] * (width - len(r)) for r in rows]
+        numeric = number_columns(tab)
+        values: list[list[Any]] = [
+            [_tab_value(v, i in numeric and n > 0) for i, v in enumerate(r)] + [""] * (width - len(r))
+            for n, r in enumerate(rows)
+        ]
         values += [[""] * width for _ in range(height - need_rows)]
         kinds = tuple(_TAB_KINDS.get(h, TEXT) for h in tab.header) + (TEXT,) * (width - len(tab.header))
         return [Block(info.sheet_id, info.title, 1, 1, values, kinds)]

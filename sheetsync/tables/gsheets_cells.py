@@ -92,8 +92,10 @@ def link_runs(text: str) -> list[dict[str, Any]] | None:
     return runs
 
 
-def cell_data(value: str, kind: str, zone: dt.tzinfo | None) -> dict[str, Any]:
+def cell_data(value: str | int | float, kind: str, zone: dt.tzinfo | None) -> dict[str, Any]:
     """The CellData an `updateCells` writes for `value` in a column of `kind`."""
+    if isinstance(value, (int, float)):  # a number cell of a tab sheetsync owns (`Tab.numbers`)
+        return {"userEnteredValue": {"numberValue": value}}
     if not value:
         return {}  # with the fields named, an absent value clears the cell
     if kind == TIME:
@@ -111,6 +113,8 @@ def cell_data(value: str, kind: str, zone: dt.tzinfo | None) -> dict[str, Any]:
 
 def is_rich(value: str, kind: str, zone: dt.tzinfo | None) -> bool:
     """Whether the cell needs `updateCells` (a link or a date-time), not a plain value."""
+    if not isinstance(value, str):
+        return False  # a number cell of a tab sheetsync owns goes either way
     if kind == TIME:
         return serial_of(value, zone) is not None
     return kind == LINKS and link_runs(value) is not None

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
+from sheetsync.apply import tab_digest
 from sheetsync.emulator import CATALOGUE
-from sheetsync.tabs import SITES_HEADER, domain, sorted_sites
+from sheetsync.own_tabs import is_own
+from sheetsync.render import filter_sites
+from sheetsync.tabs import SITES_HEADER, domain, sites_tab, sorted_sites
 
 from .helpers import sheet
 
@@ -43,6 +47,51 @@ def test_a_sync_writes_the_catalogue_and_a_summary(world, backend):
     assert summary["Placements per status"] == {"  Queued": "2"}
     (problem,) = summary["Problems in the last run"]
     assert problem.startswith("Row 3: article_title") and "4 to 50" in problem
+
+
+def test_the_sites_tabs_numbers_are_numbers_in_the_order_sheetsync_sites_lists_them(world, backend):
+    backend.seed(sheet(1))
+    world.run(backend.open())
+    sites = backend.values("Sites")
+    header, rows = list(sites[0]), sites[1:]
+    numeric = [header.index(h) for h in ("id", "da", "pa", "spam_score", "credits")]
+    for row in rows:
+        for i, value in enumerate(row):
+            # Numbers sort and filter as numbers; the domain and yes/no stay text.
+            assert isinstance(value, (int, float)) == (i in numeric), (header[i], value)
+    by_id = {s.id: s for s in CATALOGUE.sites}
+    for row in rows:
+        site = by_id[int(row[0])]
+        assert (row[2], row[3], row[4], row[7]) == (site.da, site.pa, site.spam_score, 1)
+        assert row[1] == domain(site.url) and row[5] == ("yes" if site.enabled else "no")
+    # The enabled sites come first, as `sheetsync sites` lists them; then the disabled ones.
+    enabled = [int(r[0]) for r in rows if r[5] == "yes"]
+    assert enabled == [s.id for s in filter_sites(CATALOGUE)]
+    assert [int(r[0]) for r in rows[: len(enabled)]] == enabled
+    # What reads the tab back sees the text a person sees, and knows the tab for sheetsync's.
+    table = backend.open()
+    assert table.read_tab("Sites")[1][0] == str(rows[0][0])
+    assert is_own(table.tab_header("Sites"), SITES_HEADER)
+
+
+def test_number_cells_of_a_tab_written_with_links_in_the_same_write_stay_numbers(backend):
+    # On Google a write that holds a link goes as updateCells as a whole: the tab's numbers too.
+    from sheetsync.tables.base import RowWrite, WriteBack
+
+    backend.seed([["article_title", "row_key", "result_urls"], ["Four words title here", "ka", ""]])
+    table = backend.open()
+    table.read()
+    tab = sites_tab(CATALOGUE)
+    table.write(WriteBack("row_key", "article_title", (RowWrite("ka", {"result_urls": "https://a.example/1"}, 2),), tab=tab))
+    sites = backend.values("Sites")
+    assert [r[0] for r in sites[1:]] == [int(r[0]) for r in tab.rows]
+    assert all(isinstance(r[4], (int, float)) for r in sites[1:])  # spam scores of 0 included
+    assert backend.values()[1][2] == "https://a.example/1"
+
+
+def test_a_sites_tab_written_with_text_numbers_is_written_once_more():
+    tab = sites_tab(CATALOGUE)
+    assert tab.numbers and tab_digest(tab) != tab_digest(replace(tab, numbers=()))
 
 
 def test_a_sync_in_which_nothing_changed_rewrites_neither_tab(world, backend):

@@ -21,7 +21,7 @@ from lxml import etree
 from ... import columns as C
 from ...errors import SheetBusyError, TableError
 from .. import layout as L
-from ..base import CellValue, CellWrite, Columns, Grid, SetUpResult, Tab, Table, cell_text, header_key
+from ..base import CellValue, CellWrite, Columns, Grid, SetUpResult, Tab, Table, cell_text, header_key, number_columns
 from . import save
 from .links import first_url, reconcile
 from .times import utc_styles
@@ -559,7 +559,7 @@ class XlsxTable(Table):
         links = tab_links(rows, "result_url")
 
         def worksheet(rows: list[tuple[str, ...]], ns: str) -> bytes:
-            return tab_worksheet(rows, ns, tab.widths, header_style, links, times)
+            return tab_worksheet(rows, ns, tab.widths, header_style, links, times, number_columns(tab))
 
         def link_targets(part: str) -> None:
             # The tab is sheetsync's whole: its relationships are its links and nothing else.

@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
-from ..base import strip_control
+from ..base import as_number, strip_control
 from .package import merge_cols
 from .reader import column_index, column_letters, parse_range, range_ref
 
@@ -561,6 +561,7 @@ def worksheet(
     header_style: int | None = None,
     links: Sequence[tuple[str, str]] = (),
     times: tuple[Sequence[str], int, bool] | None = None,
+    numbers: Collection[int] = (),
 ) -> bytes:
     """A whole worksheet part holding `rows` as inline strings (a tab sheetsync owns).
 
@@ -568,6 +569,7 @@ def worksheet(
     `links` (from `tab_links`) become cell hyperlinks whose targets `hyperlink_rels` holds: a
     click opens the page, and the cell stays plain text (never a HYPERLINK formula).
     `times` (header names, style, date1904): those columns' UTC minutes become date-time cells.
+    In the `numbers` columns (0-based) a text that reads as a number is a number cell.
     """
     splicer = Splicer(b"")
     out = [
@@ -595,6 +597,8 @@ def worksheet(
             serial = utc_serial(text, times[2]) if times and number > 1 and c in time_cols else None
             if serial is not None:
                 cells.append(f'<c r="{column_letters(c)}{number}" s="{times[1]}"><v>{serial}</v></c>'.encode())
+            elif number > 1 and c - 1 in numbers and as_number(text) is not None:
+                cells.append(f'<c r="{column_letters(c)}{number}"><v>{as_number(text)}</v></c>'.encode())
             elif text:
                 cells.append(splicer.new_cell(number, c, text, style))
         out.append(f'<row r="{number}">'.encode() + b"".join(cells) + b"</row>")
