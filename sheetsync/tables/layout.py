@@ -64,7 +64,8 @@ COLUMNS: tuple[ColumnLayout, ...] = (
     ColumnLayout(C.RESULT_URLS, 52, True, "The published pages, one per line; click to open." + _OWNED_NOTE, owned=True),
     ColumnLayout(C.LAST_SYNCED, 21, False, "When sheetsync last changed the row (UTC)." + _OWNED_NOTE, owned=True),
     ColumnLayout(C.NOTES, 60, True, "What is wrong with the row and what to do; cleared once fixed." + _OWNED_NOTE, owned=True),
-    ColumnLayout(C.LINK_HEALTH, 18, False, "Whether the published links are still live." + _OWNED_NOTE, owned=True),
+    # Wrapped: "2 live, 1 nofollow, 1 lost since 2026-12-04" is longer than any width that suits the rest.
+    ColumnLayout(C.LINK_HEALTH, 22, True, "Whether the published links are still live." + _OWNED_NOTE, owned=True),
 )
 BY_NAME = {c.name: c for c in COLUMNS}
 _BY_KEY = {header_key(c.name): c for c in COLUMNS}

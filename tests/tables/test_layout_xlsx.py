@@ -174,6 +174,19 @@ def test_a_sync_on_a_sheet_that_never_saw_init_lays_out_the_columns_it_adds(tmp_
     assert not ws.freeze_panes  # a sync never freezes the person's view: only init does
 
 
+def test_a_long_link_health_wraps_in_its_column_and_the_row_shows_it_whole(tmp_path):
+    path = make(tmp_path / "health.xlsx", [["title", "row_key"], ["Alpha beta gamma delta", "ka"]])
+    health = "2 live, 1 nofollow, 1 lost since 2026-12-04"
+    with XlsxTable(path) as table:
+        table.read()
+        table.write(WriteBack("row_key", "title", (RowWrite("ka", {C.LINK_HEALTH: health}, 2),)))
+    ws = openpyxl.load_workbook(path)["Articles"]
+    assert ws["C1"].value == C.LINK_HEALTH and ws["C2"].value == health
+    width = BY_NAME[C.LINK_HEALTH].width
+    assert ws["C2"].alignment.wrap_text and len(health) > width
+    assert ws.row_dimensions[2].height >= 2 * 15  # two lines: nothing spills into the next column
+
+
 def test_a_row_sheetsync_writes_is_made_taller_never_shorter(tmp_path):
     def build(wb, ws):
         ws.row_dimensions[2].height = 200
