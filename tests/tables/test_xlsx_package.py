@@ -325,6 +325,56 @@ def test_a_save_killed_before_the_rename_leaves_the_workbook_whole(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kill.xlsx"]
 
 
+def test_of_two_saves_that_both_found_the_file_unchanged_the_second_refuses(tmp_path):
+    # Two syncs (two machines sharing the folder) save at the same moment: the first compares,
+    # and before it renames, the second compares too. Without the lock both would find the file
+    # unchanged, and the first save's cells (its row keys) would be replaced without a word.
+    import threading
+
+    path = tmp_path / "w.xlsx"
+    path.write_bytes(b"original")
+    compared, go = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def slow_on_disk() -> bytes:
+        data = path.read_bytes()
+        compared.set()
+        go.wait(2)
+        return data
+
+    def save(name: str, data: bytes, on_disk) -> None:
+        try:
+            xlsx_save.write_atomically(path, data, b"original", on_disk, TableError)
+            outcome[name] = "saved"
+        except TableError as exc:
+            outcome[name] = str(exc)
+
+    first = threading.Thread(target=save, args=("first", b"first's keys", slow_on_disk))
+    first.start()
+    assert compared.wait(2)
+    second = threading.Thread(target=save, args=("second", b"second's tab", path.read_bytes))
+    second.start()
+    second.join(0.3)  # it waits for the first save to finish
+    go.set()
+    first.join(5)
+    second.join(5)
+    assert outcome["first"] == "saved" and "was saved by another program" in str(outcome["second"])
+    assert path.read_bytes() == b"first's keys"
+
+
+def test_a_save_waits_for_a_lock_held_elsewhere_only_so_long(tmp_path, monkeypatch):
+    import fcntl
+
+    path = tmp_path / "held.xlsx"
+    path.write_bytes(b"original")
+    monkeypatch.setattr(xlsx_save, "LOCK_WAIT", 0.2)
+    with open(path, "rb") as other:
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(TableError, match="held by another program"):
+            xlsx_save.write_atomically(path, b"mine", b"original", path.read_bytes, TableError)
+    assert path.read_bytes() == b"original" and sorted(p.name for p in tmp_path.iterdir()) == ["held.xlsx"]
+
+
 def test_a_workbook_saved_with_a_namespace_prefix_is_edited_in_that_prefix(tmp_path):
     path = make(tmp_path / "px.xlsx", ROWS)
     patch(path, {SHEET: lambda x: re.sub(r"<(/?)(?!\?)(\w+)", lambda m: f"<{m.group(1)}x:{m.group(2)}", x).replace(

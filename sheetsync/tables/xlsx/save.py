@@ -9,6 +9,7 @@ next one.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import socket
@@ -16,7 +17,7 @@ import stat
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from ...errors import TableError
@@ -162,22 +163,23 @@ def write_atomically(
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
-        # Saving takes a moment; a save by someone else meanwhile must not be replaced by ours.
-        if on_disk() != unchanged:
-            raise busy(
-                f"{path.name} was saved by another program while sheetsync was writing it, so "
-                "nothing was written; run again to write the results."
-            )
-        if links > 1:
-            # Renaming would leave the other hard links on the old content: write through.
-            with open(real, "r+b") as fh:
-                fh.write(data)
-                fh.truncate()
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.unlink(tmp)
-        else:
-            os.replace(tmp, real)
+        with _saving(real, path.name, busy):
+            # Saving takes a moment; a save by someone else meanwhile must not be replaced by ours.
+            if on_disk() != unchanged:
+                raise busy(
+                    f"{path.name} was saved by another program while sheetsync was writing it, so "
+                    "nothing was written; run again to write the results."
+                )
+            if links > 1:
+                # Renaming would leave the other hard links on the old content: write through.
+                with open(real, "r+b") as fh:
+                    fh.write(data)
+                    fh.truncate()
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.unlink(tmp)
+            else:
+                os.replace(tmp, real)
     except BaseException as exc:
         try:
             os.unlink(tmp)
@@ -190,6 +192,50 @@ def write_atomically(
             ) from None
         raise
     _fsync_dir(folder)
+
+
+#: How long a save waits for another save of the same file to finish.
+LOCK_WAIT = 10.0
+
+
+@contextlib.contextmanager
+def _saving(real: Path, name: str, busy: type[Exception]) -> Iterator[None]:
+    """Hold an exclusive lock on the workbook while its content is compared and replaced.
+
+    Two saves that both found the file unchanged would otherwise both replace it, and the
+    first one's cells (a row key, say) would be lost without a word. The lock is taken on the
+    file being replaced: a save waiting for it then finds the other's new file and refuses.
+    The wait is bounded (a program may hold a lock of its own on the file, as on NFS, where
+    these locks are shared with LibreOffice's). Where there is no such lock (Windows), the
+    comparison alone stands.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        yield
+        return
+    try:
+        fh = open(real, "rb")
+    except OSError:
+        yield  # a new file: nobody else's save to lose
+        return
+    with fh:
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise busy(
+                        f"{name} is held by another program that is saving it, so nothing was "
+                        "written; close it there (or wait for that save), then run again."
+                    ) from None
+                time.sleep(0.02)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def _fsync_dir(folder: Path) -> None:
