@@ -10,12 +10,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from sheetsync.tables.base import RowWrite, WriteBack
 from sheetsync.tables.xlsx import XlsxTable
+from sheetsync.tables.xlsx.link_style import LINK_RGB
 from tests.sync.conftest import world  # noqa: F401 - the emulator fixture
 from tests.sync.helpers import sheet
+from tests.tables.test_xlsx_corpus import assert_only_appended
 
 SHEET = "xl/worksheets/sheet1.xml"
 RELS = "xl/worksheets/_rels/sheet1.xml.rels"
@@ -203,3 +206,47 @@ def test_result_urls_written_before_links_existed_get_theirs_with_the_next_write
     path = make(tmp_path / "older.xlsx", build=lambda wb, ws: ws.cell(3, 3, "https://b.example/older\nhttps://b.example/2"))
     write(path, ka="https://a.example/new")  # row 3 is not written, yet its cell gets its link
     assert links(path) == {"C2": "https://a.example/new", "C3": "https://b.example/older"}
+
+
+def test_a_linked_cell_looks_like_a_link_and_keeps_the_rest_of_its_look(tmp_path):
+    def filled(wb, ws):
+        ws["C2"].fill = PatternFill("solid", fgColor="FFFFF2CC")  # the person's fill on a result cell
+        ws["C2"].alignment = Alignment(wrap_text=True, vertical="top")
+        ws["C2"].font = Font(name="Arial", sz=10, b=True)
+
+    path = make(tmp_path / "look.xlsx", build=filled)
+    before = parts(path)["xl/styles.xml"]
+    write(path, ka="https://a.example/one\nhttps://b.example/two", kb="https://c.example/p")
+    ws = openpyxl.load_workbook(path)["Articles"]
+    for ref in ("C2", "C3"):
+        font = ws[ref].font
+        assert font.u == "single" and font.color.rgb == LINK_RGB, ref
+    c2 = ws["C2"]
+    assert c2.fill.fgColor.rgb == "FFFFF2CC" and c2.alignment.wrap_text and c2.font.name == "Arial" and c2.font.b
+    assert ws["A2"].font.u is None  # cells without sheetsync's links keep their look
+    styles = parts(path)["xl/styles.xml"]
+    assert_only_appended(before, styles)
+    # Written again: the same styles serve, nothing more is appended.
+    write(path, ka="https://a.example/moved", kb="https://c.example/p")
+    assert parts(path)["xl/styles.xml"] == styles
+    assert openpyxl.load_workbook(path)["Articles"]["C2"].font.u == "single"
+
+
+def test_a_synced_sheets_links_look_like_links_in_both_tabs(world, tmp_path):  # noqa: F811
+    path = tmp_path / "synced.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Articles"
+    for row in sheet(2, targets="372, 373"):
+        wb.active.append(row)
+    wb.save(path)
+    assert world.run(XlsxTable(path)).exit_code == 0
+    world.clock.advance(3600 * 24 * 3)
+    assert world.run(XlsxTable(path)).exit_code == 0
+    wb = openpyxl.load_workbook(path)
+    for tab, column in (("Articles", "result_urls"), ("Placements", "result_url")):
+        ws = wb[tab]
+        col = [c.value for c in ws[1]].index(column) + 1
+        cells = [ws.cell(r, col) for r in range(2, ws.max_row + 1) if ws.cell(r, col).value]
+        assert cells and all(c.hyperlink for c in cells), tab
+        assert all(c.font.u == "single" and c.font.color.rgb == LINK_RGB for c in cells), tab
+        assert ws.cell(1, col).font.u is None and ws.cell(1, col).font.b  # the header is not a link

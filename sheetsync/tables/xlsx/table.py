@@ -24,6 +24,7 @@ from .. import layout as L
 from ..base import CellValue, CellWrite, Columns, Grid, SetUpResult, Tab, Table, cell_text, header_key, number_columns
 from . import save
 from .links import first_url, reconcile
+from .link_style import link_style_id, link_styles
 from .times import utc_styles
 from .package import (
     CONTENT_TYPES, MAIN_NAMESPACES, REL_NAMESPACES, WORKSHEET_TYPE, Package, SheetEntry, element_prefix, parse, rels_path,
@@ -197,6 +198,7 @@ class XlsxTable(Table):
                 cells=edits, new_columns=new_columns, filter_to=filter_to, heights=self._heights(sheet, edits),
                 tail=self._result_links(state, xml, splicer, edits, replaced, added),
                 time_styles=self._time_styles(state, xml, splicer, edits, replaced), date1904=package.date1904,
+                link_styles=self._link_styles(state, xml, splicer, edits, replaced),
             )
             replaced[state.entry.part] = splicer.edit_pieces(xml, edit)
             overwritten = {(r, c) for r, c in sheet.formula_cells if c in edits.get(r, ())}
@@ -546,20 +548,21 @@ class XlsxTable(Table):
     ) -> bytes:
         package = state.package
         rows = [tab.header, *tab.rows]
-        header_style = None
+        header_style = link_style = None
         times = None
+        links = tab_links(rows, "result_url")
         if tab.widths and package.styles and package.has(package.styles):
             styles = Styles(replaced.get(package.styles) or package.read(package.styles))
             header_style = header_style_id(styles)
+            if links:
+                link_style = link_style_id(styles)
             if any(h in C.PLACEMENT_TIME_COLUMNS for h in tab.header):
                 times = (C.PLACEMENT_TIME_COLUMNS, utc_time_style_id(styles), package.date1904)
             if styles.changed:
                 replaced[package.styles] = styles.xml
 
-        links = tab_links(rows, "result_url")
-
         def worksheet(rows: list[tuple[str, ...]], ns: str) -> bytes:
-            return tab_worksheet(rows, ns, tab.widths, header_style, links, times, number_columns(tab))
+            return tab_worksheet(rows, ns, tab.widths, header_style, links, times, number_columns(tab), link_style)
 
         def link_targets(part: str) -> None:
             # The tab is sheetsync's whole: its relationships are its links and nothing else.
@@ -689,6 +692,24 @@ class XlsxTable(Table):
         existing = replaced.get(package.styles)
         styles = Styles(existing if isinstance(existing, bytes) else package.read(package.styles))
         out = {c: utc_styles(styles, splicer.styles_in_column(xml, c)) for c in sorted(columns)}
+        if styles.changed:
+            replaced[package.styles] = styles.xml
+        return out
+
+    def _link_styles(
+        self, state: _State, xml: bytes, splicer: Splicer, edits: dict[int, dict[int, str]], replaced: dict[str, save.Content]
+    ) -> dict[int, dict[bytes | None, bytes]]:
+        """The result-URL column(s) about to receive a linked cell -> the styles their cells take."""
+        package = state.package
+        header = {i + 1: cell_text(v) for i, v in enumerate(state.sheet.rows.get(1, []))}
+        header.update(edits.get(1, {}))
+        columns = {c for c, text in header.items() if text and getattr(L.column_for(text), "name", "") == C.RESULT_URLS}
+        columns = {c for c in columns if any(first_url(row.get(c, "")) for n, row in edits.items() if n > 1)}
+        if not columns or not package.styles or not package.has(package.styles):
+            return {}
+        existing = replaced.get(package.styles)
+        styles = Styles(existing if isinstance(existing, bytes) else package.read(package.styles))
+        out = {c: link_styles(styles, splicer.styles_in_column(xml, c)) for c in sorted(columns)}
         if styles.changed:
             replaced[package.styles] = styles.xml
         return out

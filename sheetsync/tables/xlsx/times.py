@@ -17,13 +17,13 @@ from .layout import UTC_FORMAT, Styles, utc_time_style_id
 from .package import parse
 
 
-def _plain(elem: etree._Element, ns: str) -> str | None:
+def plain_xml(elem: etree._Element, ns: str) -> str | None:
     """`elem` as XML without namespace prefixes; None when it holds anything outside `ns`."""
     if not isinstance(elem.tag, str) or etree.QName(elem).namespace != ns or any("}" in k for k in elem.attrib):
         return None
     inner = []
     for child in elem:
-        text = _plain(child, ns)
+        text = plain_xml(child, ns)
         if text is None:
             return None
         inner.append(text)
@@ -53,6 +53,6 @@ def utc_styles(styles: Styles, used: Iterable[bytes | None]) -> dict[bytes | Non
         variant = deepcopy(xf)
         variant.set("numFmtId", fmt)
         variant.set("applyNumberFormat", "1")
-        text = _plain(variant, styles.ns)
+        text = plain_xml(variant, styles.ns)
         out[s] = str(styles.ensure("cellXfs", text)).encode() if text else plain
     return out

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
 from ..base import as_number, strip_control
+from .links import first_url
 from .package import merge_cols
 from .reader import column_index, column_letters, parse_range, range_ref
 
@@ -62,6 +63,8 @@ class SheetEdit:
     #: Column -> {style the cell had (or its column gives; None: none) -> style}: in these
     #: columns a UTC minute ("2026-12-01T09:05Z") becomes a date-time cell of that style.
     time_styles: Mapping[int, Mapping[bytes | None, bytes]] = field(default_factory=dict)
+    #: Column -> {style -> style}: in these columns a cell that gets a link looks like one.
+    link_styles: Mapping[int, Mapping[bytes | None, bytes]] = field(default_factory=dict)
     date1904: bool = False
 
 
@@ -83,6 +86,7 @@ class Splicer:
         #: cell a person types into that column would (wrapping, alignment).
         self.column_styles: dict[int, bytes] = {}
         self.time_styles: Mapping[int, Mapping[bytes | None, bytes]] = {}
+        self.link_styles: Mapping[int, Mapping[bytes | None, bytes]] = {}
         self.date1904 = False
         self._openers: dict[int, bytes] = {}
         self._row_at = 0
@@ -109,6 +113,9 @@ class Splicer:
                 p = self.prefix
                 s = styles.get(style) or styles[None]
                 return b"<" + p + b'c r="' + ref + b'" s="' + s + b'"><' + p + b"v>" + serial.encode() + b"</" + p + b"v></" + p + b"c>"
+        if row > 1 and col in self.link_styles and first_url(text):
+            styles = self.link_styles[col]
+            style = styles.get(style) or styles[None]
         s = b' s="' + style + b'"' if style else b""
         if text == "":
             return b"<" + self.prefix + b'c r="' + ref + b'"' + s + b"/>" if style else b""
@@ -230,6 +237,7 @@ class Splicer:
         head = xml[: opened.start()]
         self.column_styles = column_styles(head, self.cols, self.col)
         self.time_styles, self.date1904 = edit.time_styles, edit.date1904
+        self.link_styles = edit.link_styles
         tail = xml[tail_at:] if edit.tail is None else edit.tail
         pending = sorted(edit.cells)
         p = self.prefix
@@ -562,6 +570,7 @@ def worksheet(
     links: Sequence[tuple[str, str]] = (),
     times: tuple[Sequence[str], int, bool] | None = None,
     numbers: Collection[int] = (),
+    link_style: int | None = None,
 ) -> bytes:
     """A whole worksheet part holding `rows` as inline strings (a tab sheetsync owns).
 
@@ -570,6 +579,7 @@ def worksheet(
     click opens the page, and the cell stays plain text (never a HYPERLINK formula).
     `times` (header names, style, date1904): those columns' UTC minutes become date-time cells.
     In the `numbers` columns (0-based) a text that reads as a number is a number cell.
+    Linked cells take `link_style`.
     """
     splicer = Splicer(b"")
     out = [
@@ -589,6 +599,8 @@ def worksheet(
     time_cols: set[int] = set()
     if times and rows:
         time_cols = {c for c, h in enumerate(rows[0], start=1) if h in times[0]}
+    linked = {ref for ref, _url in links}
+    link = str(link_style).encode() if link_style is not None else None
     for number, values in enumerate(rows, start=1):
         style = head if number == 1 else None
         cells = []
@@ -600,7 +612,8 @@ def worksheet(
             elif number > 1 and c - 1 in numbers and as_number(text) is not None:
                 cells.append(f'<c r="{column_letters(c)}{number}"><v>{as_number(text)}</v></c>'.encode())
             elif text:
-                cells.append(splicer.new_cell(number, c, text, style))
+                linked_here = link is not None and f"{column_letters(c)}{number}" in linked
+                cells.append(splicer.new_cell(number, c, text, link if linked_here else style))
         out.append(f'<row r="{number}">'.encode() + b"".join(cells) + b"</row>")
     out.append(b"</sheetData>")
     if links:
