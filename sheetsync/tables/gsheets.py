@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
+
 from .. import columns as C
 from ..errors import TableError
 from .base import (
@@ -50,7 +52,7 @@ from .base import (
     strip_control,
 )
 from .google_auth import sign_in
-from .gsheets_cells import LINKS, TEXT, TIME, Block, moment_of, pack, zone_of
+from .gsheets_cells import LINKS, TEXT, TIME, Block, compact, moment_of, pack, zone_of
 from .gsheets_errors import Failure, classify, explain
 from .gsheets_retry import RetryPolicy, Waits
 from .settle import RowState, corrections, placed_keys
@@ -411,8 +413,10 @@ class GoogleSheetTable(Table):
         rich = any(b.rich(self._zone) for b in blocks)
         for body in pack(blocks, self.write_limit, rich, self._zone):
             if rich:
-                requests_ = [b.update_cells(self._zone) for b in body]
-                self._send("write to", lambda r=requests_: self.http.batch_update(self.spreadsheet_id, {"requests": r}))
+                payload = compact({"requests": [b.update_cells(self._zone) for b in body]})
+                self._send("write to", lambda payload=payload: self.http.request(
+                    "post", SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id, data=payload,
+                    headers={"Content-Type": "application/json"}).json())
             else:
                 data = [{"range": b.a1(quote_title), "values": b.values} for b in body]
                 self._send("write to", lambda data=data: self.http.values_batch_update(

@@ -27,8 +27,6 @@ from .base import column_letters
 TEXT, LINKS, TIME = "text", "links", "time"
 #: How a time sheetsync writes shows in a Google cell: the spreadsheet's local time.
 DATE_TIME_FORMAT = {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm"}
-#: The colour Google's theme gives links (LINK): blue.
-LINK_COLOUR = {"red": 0.06666667, "green": 0.33333334, "blue": 0.8}
 _EPOCH = dt.datetime(1899, 12, 30)  # Sheets' day 0 for serial dates
 _UTC_MINUTE = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)Z\Z")
 _HTTP = re.compile(r"https?://\S+\Z", re.IGNORECASE)
@@ -79,15 +77,15 @@ def link_runs(text: str) -> list[dict[str, Any]] | None:
     """One link run per line when every line is an http(s) URL; None otherwise (plain text).
 
     Only http(s) is ever linked: a result URL comes from a server and must not become a
-    `javascript:` link. Offsets are UTF-16 code units, as Google counts them.
+    `javascript:` link. Offsets are UTF-16 code units, as Google counts them. The link alone is
+    sent: Google gives linked text its link colour and underline itself.
     """
     lines = text.split("\n")
     if not text or not all(_HTTP.match(line) for line in lines):
         return None
     runs, start = [], 0
     for line in lines:
-        fmt = {"link": {"uri": line}, "underline": True, "foregroundColor": dict(LINK_COLOUR)}
-        runs.append({"startIndex": start, "format": fmt})
+        runs.append({"startIndex": start, "format": {"link": {"uri": line}}})
         start += utf16_length(line) + 1
     return runs
 
@@ -170,14 +168,21 @@ def wire_size(value: Any) -> int:
     return len(json.dumps(value))
 
 
+def compact(value: Any) -> bytes:
+    """`value` as the JSON body of an updateCells write: no spaces (cell data is mostly
+    punctuation, so that saves a good share of the bytes), non-ASCII escaped as requests does."""
+    return json.dumps(value, separators=(",", ":")).encode("ascii")
+
+
 def pack(blocks: Sequence[Block], limit: int, rich: bool, zone: dt.tzinfo | None) -> Iterator[list[Block]]:
     """Blocks grouped into request bodies of at most `limit` bytes; big blocks split by rows.
 
-    Each row is measured in the form it is sent in (`rich`: updateCells, else a value range).
+    Each row is measured in the form it is sent in (`rich`: compact updateCells, else a value
+    range).
     """
 
     def cost(block: Block, values: Sequence[str]) -> int:
-        return wire_size(block.row_data(values, zone) if rich else values) + 2
+        return (len(compact(block.row_data(values, zone))) if rich else wire_size(values)) + 2
 
     pieces: list[tuple[Block, int]] = []
     for block in blocks:

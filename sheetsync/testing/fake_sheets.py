@@ -792,11 +792,16 @@ def _stored_runs(cell: Cell, runs: Any, r: int, c: int) -> list[dict[str, Any]]:
             raise ApiFault(400, f"Invalid requests: cell {where} has a text format run with an invalid link")
         last = start
         kept: dict[str, Any] = {"startIndex": start} if start else {}
+        if link is not None:
+            # "When a link is set, the text foreground color will be set to the default link
+            # color and the text will be underlined", unless the run sets them itself.
+            fmt = {"foregroundColor": dict(_LINK_COLOUR), "underline": True, **fmt}
         kept["format"] = _stored_format({"textFormat": fmt})["textFormat"] if fmt else {}
         stored.append(kept)
     return stored
 
 
+_LINK_COLOUR = dict(_THEME_COLORS)["LINK"]
 _PATTERNS = {"DATE": "yyyy-mm-dd", "DATE_TIME": "yyyy-mm-dd hh:mm:ss", "TIME": "hh:mm:ss"}
 _TYPED_MASK: dict[str, Any] = {"effectiveValue": None, "effectiveFormat": {"numberFormat": {"type": None}}}
 

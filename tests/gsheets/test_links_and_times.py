@@ -268,3 +268,17 @@ def test_a_sync_that_publishes_writes_links_and_local_times_in_the_same_requests
 
 def header_index(values, name):
     return [str(h) for h in values[0]].index(name)
+
+
+def test_linked_text_gets_googles_link_colour_and_underline_without_sending_them(fake):
+    sid = book(fake, [["title", "row_key", "result_urls"], ["Alpha beta gamma delta", "ka"]])
+    table = open_book(fake, sid)
+    table.read()
+    fake.log.clear()
+    table.write(WriteBack("row_key", "title", (RowWrite("ka", {"result_urls": A}, 2),)))
+    (sent,) = [r for r in fake.log if r.kind == "spreadsheets.batchUpdate"]
+    assert sent.body["requests"][0]["updateCells"]["rows"][0]["values"][0]["textFormatRuns"] == [
+        {"startIndex": 0, "format": {"link": {"uri": A}}}
+    ]
+    (run,) = runs_of(fake, sid, 2, 3)
+    assert run["format"]["underline"] is True and run["format"]["foregroundColor"] == {"red": 0.06666667, "green": 0.33333334, "blue": 0.8}
