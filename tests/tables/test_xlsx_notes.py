@@ -11,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from openpyxl.comments import Comment
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from sheetsync import columns as C
 from sheetsync.tables.base import RowWrite, WriteBack
@@ -210,6 +211,36 @@ def test_excel_drawings_take_the_notes_beside_their_own_shapes(tmp_path, name, t
     if "xl/comments1.xml" in before:
         for theirs in re.findall(rb"<comment\b.*?</comment>", before["xl/comments1.xml"], re.S):
             assert theirs in after["xl/comments1.xml"]
+
+
+def test_a_sheet_set_up_with_input_messages_gets_notes_in_their_place(tmp_path, monkeypatch):
+    # As earlier versions left a sheet: every header note an input message, no cell notes.
+    from sheetsync.tables.xlsx import table as xlsx_table
+    from sheetsync.tables.xlsx.notes import HeaderNotes
+
+    def as_before(package, part, xml, columns, replaced, added, widths=None):
+        return HeaderNotes(xml, (), tuple(p.col for p in columns))
+
+    def build(wb, ws):
+        dv = DataValidation(type="list", formula1='"Ana,Ben"', showInputMessage=True, prompt="Who writes it")
+        ws.add_data_validation(dv)
+        dv.add("B2:B50")
+
+    path = make(tmp_path / "old.xlsx", [["title", "owner"], ["Four words make titles", "Ana"]], build=build)
+    with monkeypatch.context() as m:
+        m.setattr(xlsx_table, "add_header_notes", as_before)
+        set_up(path)
+    rules = openpyxl.load_workbook(path)["Articles"].data_validations.dataValidation
+    assert len([dv for dv in rules if dv.type is None]) == len(C.INPUT_COLUMNS + C.OUTPUT_COLUMNS)
+    set_up(path)
+    ws = openpyxl.load_workbook(path)["Articles"]
+    # Each header says it once, as a note; the person's list and sheetsync's ready list stay.
+    assert [dv for dv in ws.data_validations.dataValidation if dv.type is None] == []
+    ready = next(c.column_letter for c in ws[1] if c.value == C.READY)
+    assert sorted(str(dv.sqref).split(":")[0] for dv in ws.data_validations.dataValidation) == ["B2", f"{ready}2"]
+    assert header_notes(path)["title"] == ("sheetsync", BY_NAME[C.ARTICLE_TITLE].note)
+    again = path.read_bytes()
+    assert not set_up(path).changed and path.read_bytes() == again
 
 
 def test_a_drawing_sheetsync_cannot_add_to_keeps_the_notes_as_input_messages_and_says_so(tmp_path):

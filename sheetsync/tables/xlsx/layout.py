@@ -391,6 +391,37 @@ def _attr(text: str) -> str:
     return quoteattr(text.replace("\n", " "))
 
 
+def _own_prompt(sheet: _Sheet, placed: L.Placed) -> bytes:
+    """The input message sheetsync puts on a header cell whose note cannot be a cell note."""
+    return sheet.el(
+        f'<dataValidation allowBlank="1" showInputMessage="1" promptTitle={_attr(placed.header[:_TITLE_LIMIT])} '
+        f'prompt={_attr(placed.layout.note[:_PROMPT_LIMIT])} sqref="{column_letters(placed.col)}1"/>'
+    )
+
+
+def _drop_own_prompts(sheet: _Sheet, columns: Sequence[L.Placed]) -> None:
+    """Take out sheetsync's own input message from header cells that now have its note.
+
+    Earlier versions put every header note there; with the note on the cell as well, both
+    would pop up with the same words. Only the element exactly as sheetsync writes it goes.
+    """
+    existing = sheet.find("dataValidations")
+    if existing is None or not columns:
+        return
+    block = existing.group(0)
+    kept = block
+    for placed in columns:
+        kept = kept.replace(_own_prompt(sheet, placed), b"", 1)
+    if kept == block:
+        return
+    left = len(re.findall(rb"<" + sheet.p + rb"dataValidation\b", kept))
+    if not left:
+        new = b""  # the schema wants at least one: the whole list goes
+    else:
+        new = re.sub(rb'(<' + sheet.p + rb'dataValidations\b[^>]*?\scount=")[0-9]*"', rb"\g<1>" + str(left).encode() + b'"', kept, count=1)
+    sheet.xml = sheet.xml[: existing.start()] + new + sheet.xml[existing.end() :]
+
+
 def _add_validations(sheet: _Sheet, columns: Sequence[L.Placed], prompts: Collection[int]) -> None:
     taken = _validated_cells(sheet)
     new: list[bytes] = []
@@ -399,10 +430,7 @@ def _add_validations(sheet: _Sheet, columns: Sequence[L.Placed], prompts: Collec
         if placed.col in prompts and not _inside(taken, 1, placed.col):
             # A header note that could not be a cell note: shown when the header cell is
             # selected instead, in Excel and LibreOffice.
-            new.append(sheet.el(
-                f'<dataValidation allowBlank="1" showInputMessage="1" promptTitle={_attr(placed.header[:_TITLE_LIMIT])} '
-                f'prompt={_attr(placed.layout.note[:_PROMPT_LIMIT])} sqref="{letter}1"/>'
-            ))
+            new.append(_own_prompt(sheet, placed))
         if placed.layout.name == L.C.READY and not _inside(taken, 2, placed.col):
             new.append(sheet.el(
                 '<dataValidation type="list" allowBlank="1" showInputMessage="1" showErrorMessage="1" '
@@ -459,12 +487,13 @@ def _add_colours(sheet: _Sheet, status: L.Placed, rules_: Sequence[L.StatusRule]
 
 def lay_out(
     package: Package, xml: bytes, columns: Iterable[L.Placed], *, freeze: bool, styles: Styles | None = None,
-    prompts: Collection[int] = (),
+    prompts: Collection[int] = (), noted: Collection[int] = (),
 ) -> tuple[bytes, Styles]:
     """The worksheet `xml` with the layout of `columns` (and the frozen header) added.
 
     The header notes are cell notes (`notes.py`); the columns in `prompts`, whose note could
-    not be one, get it as the header cell's input message. Returns the new worksheet bytes and
+    not be one, get it as the header cell's input message, and those in `noted`, whose header
+    got its note now, lose the input message an earlier version put there. Returns the new worksheet bytes and
     the styles; `styles.changed` says whether the styles part must be written.
     """
     placed = list(columns)
@@ -481,6 +510,7 @@ def lay_out(
     if freeze:
         _freeze_header(sheet)
     _style_header(sheet, placed, ids)
+    _drop_own_prompts(sheet, [p for p in placed if p.col in noted])
     _add_validations(sheet, placed, prompts)
     for p in placed:
         if p.layout.name in L.COLOUR_RULES:

@@ -189,8 +189,8 @@ class XlsxTable(Table):
                 # Columns a sync adds look as `init` would have made them: widths, header colour
                 # and note, wrapping, status colours. First, so that their new cells take the style.
                 placed = self._placed(new_columns)
-                xml, prompts = self._header_notes(state, xml, placed, replaced, added, notes)
-                xml, styles = lay_out(package, xml, placed, freeze=False, prompts=prompts)
+                xml, noted, prompts = self._header_notes(state, xml, placed, replaced, added, notes)
+                xml, styles = lay_out(package, xml, placed, freeze=False, prompts=prompts, noted=noted)
                 if styles.changed:
                     replaced[package.styles] = styles.xml
             splicer = Splicer(element_prefix(xml))
@@ -743,9 +743,10 @@ class XlsxTable(Table):
 
     def _header_notes(
         self, state: _State, xml: bytes, placed: Sequence[L.Placed], replaced: dict, added: dict, notes: list[str]
-    ) -> tuple[bytes, tuple[int, ...]]:
+    ) -> tuple[bytes, tuple[int, ...], tuple[int, ...]]:
         """`xml` with the header notes of `placed` added as cell notes where the header has none,
-        and the columns whose note must be an input message instead (`notes` says why)."""
+        the columns whose header got one, and those whose note must be an input message
+        instead (`notes` says why)."""
         done = add_header_notes(
             state.package, state.entry.part, xml, placed, replaced, added,
             widths={p.col: p.layout.width + 0.7 for p in placed},
@@ -755,7 +756,7 @@ class XlsxTable(Table):
                 f"The header notes show when a header cell is selected (as input messages), not as "
                 f"notes on the header cells: {done.reason}. The tab's own notes were left as they are."
             )
-        return done.xml, done.prompts
+        return done.xml, done.noted, done.prompts
 
     def set_up(self) -> SetUpResult:
         """`sheetsync init`: missing columns, header colours and notes, widths, frozen header,
@@ -773,8 +774,8 @@ class XlsxTable(Table):
         replaced: dict[str, bytes] = {}
         added: dict[str, bytes] = {}
         notes = list(state.notes)
-        new_xml, prompts = self._header_notes(state, xml, plan.columns, replaced, added, notes)
-        new_xml, styles = lay_out(package, new_xml, plan.columns, freeze=True, prompts=prompts)
+        new_xml, noted, prompts = self._header_notes(state, xml, plan.columns, replaced, added, notes)
+        new_xml, styles = lay_out(package, new_xml, plan.columns, freeze=True, prompts=prompts, noted=noted)
         workbook_xml = package.workbook_xml
         if plan.added:
             cells = {1: {p.col: p.header for p in plan.added}}
