@@ -245,6 +245,7 @@ class GoogleSheetTable(Table):
         self._tab: _SheetInfo | None = None  # that tab as the write's re-read found it (None: absent)
         self._pending: Grid | None = None  # a read fetched early for `identity`, not yet handed out
         self._zone: dt.tzinfo | None = None  # the spreadsheet's time zone, from the last read
+        self._dated: dict[int, set[int]] = {}  # column -> rows whose cell is a DATE_TIME cell (last re-read)
         self._protected: list[dict[str, Any]] = []  # sheetsync's protected ranges on the articles tab
         # The write under way: its column names, the rows as re-read, and what to check after it.
         self._names: tuple[str, str] = ("", "")
@@ -403,8 +404,12 @@ class GoogleSheetTable(Table):
 
     def _block(self, row: int, first: int, values: list[list[str]], kinds: Mapping[int, str]) -> Block:
         main = self._loaded()
-        return Block(main.sheet_id, main.title, row, first, values,
-                     tuple(kinds.get(first + i, TEXT) for i in range(len(values[0]))))
+        columns = tuple(kinds.get(first + i, TEXT) for i in range(len(values[0])))
+        times = [first + i for i, kind in enumerate(columns) if kind == TIME]
+        dated = bool(times) and all(
+            r in self._dated.get(c, ()) for c in times for r in range(row, row + len(values))
+        )
+        return Block(main.sheet_id, main.title, row, first, values, columns, dated)
 
     def _send_blocks(self, blocks: Sequence[Block]) -> None:
         """One request per body of at most `write_limit` bytes: a `values.batchUpdate` of plain
@@ -605,6 +610,10 @@ class GoogleSheetTable(Table):
                         header = [strip_control(t) for t in (texts[0] if texts else [])]
                     elif start_col + 1 in cols:
                         columns[start_col + 1] = [strip_control(r[0] if r else "") for r in texts]
+                        self._dated[start_col + 1] = {
+                            start_row + 1 + i for i, r in enumerate(block.get("rowData", []))
+                            if _number_type((r.get("values") or [{}])[0]) == "DATE_TIME"
+                        }
             elif tab is not None and info.sheet_id == tab.sheet_id:
                 for block in blocks:
                     texts = _texts(block, self._zone)
@@ -892,6 +901,10 @@ def _kinds(header: Mapping[int, str]) -> dict[int, str]:
         if layout is not None and layout.name in _ARTICLE_KINDS:
             out[col] = _ARTICLE_KINDS[layout.name]
     return out
+
+
+def _number_type(cell: Mapping[str, Any]) -> str:
+    return str(cell.get("effectiveFormat", {}).get("numberFormat", {}).get("type", ""))
 
 
 def _texts(block: Mapping[str, Any], zone: dt.tzinfo | None = None) -> list[list[str]]:

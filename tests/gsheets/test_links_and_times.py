@@ -282,3 +282,26 @@ def test_linked_text_gets_googles_link_colour_and_underline_without_sending_them
     ]
     (run,) = runs_of(fake, sid, 2, 3)
     assert run["format"]["underline"] is True and run["format"]["foregroundColor"] == {"red": 0.06666667, "green": 0.33333334, "blue": 0.8}
+
+
+def test_a_time_in_a_column_already_formatted_sends_its_value_alone(fake):
+    sid = fake.create_spreadsheet("Queue", ["Articles"])
+    fake.book(sid).time_zone = "Asia/Kolkata"
+    open_book(fake, sid).set_up()  # the column's cells are DATE_TIME cells from init on
+    sheet = fake.sheet(sid, "Articles")
+    header = sheet.values()[0]
+    sheet.set_cell(2, header.index(C.ARTICLE_TITLE) + 1, "Alpha beta gamma delta")
+    sheet.set_cell(2, header.index(C.ROW_KEY) + 1, "ka")
+    table = open_book(fake, sid)
+    table.read()
+    fake.log.clear()
+    table.write(WriteBack(C.ROW_KEY, C.ARTICLE_TITLE, (RowWrite("ka", {C.STATUS: "Queued", C.LAST_SYNCED: "2026-12-01T09:05Z"}, 2),)))
+    synced = header.index(C.LAST_SYNCED) + 1
+    (sent,) = [r for r in fake.log if r.kind == "spreadsheets.batchUpdate"]
+    (request,) = [r["updateCells"] for r in sent.body["requests"] if r["updateCells"]["range"]["startColumnIndex"] == synced - 1]
+    assert "numberFormat" not in request["fields"]
+    assert request["rows"] == [{"values": [{"userEnteredValue": {"numberValue": pytest.approx(local_serial(dt.datetime(2026, 12, 1, 14, 35)))}}]}]
+    assert sheet.cell(2, synced).value == pytest.approx(local_serial(dt.datetime(2026, 12, 1, 14, 35)))
+    assert sheet.extra(2, synced)["userEnteredFormat"]["numberFormat"]["type"] == "DATE_TIME"  # the column's own
+    (row,) = open_book(fake, sid).read().rows
+    assert cell_text(row[synced - 1]) == "2026-12-01T09:05Z"
