@@ -22,7 +22,7 @@ from ... import columns as C
 from ...errors import SheetBusyError, TableError
 from .. import layout as L
 from ..base import CellValue, CellWrite, Columns, Grid, SetUpResult, Tab, Table, cell_text, header_key, number_columns
-from . import save
+from . import save, stream
 from .links import first_url, reconcile
 from .link_style import link_style_id, link_styles
 from .times import utc_styles
@@ -184,7 +184,11 @@ class XlsxTable(Table):
         if new_columns:
             filter_to, workbook_xml = self._grow_tables(state, new_columns, replaced, workbook_xml)
         if edits:
-            xml = state.xml if state.xml is not None else package.read_large(state.entry.part)
+            found = None
+            if not new_columns and state.xml is None:
+                # The usual write: the part is read in chunks and written as it passes.
+                found = stream.scan(package, state.entry.part, self._time_columns(state, edits) | self._link_columns(state, edits))
+            xml = found.skeleton if found else state.xml if state.xml is not None else package.read_large(state.entry.part)
             if new_columns:
                 # Columns a sync adds look as `init` would have made them: widths, header colour
                 # and note, wrapping, status colours. First, so that their new cells take the style.
@@ -193,14 +197,20 @@ class XlsxTable(Table):
                 xml, styles = lay_out(package, xml, placed, freeze=False, prompts=prompts, noted=noted)
                 if styles.changed:
                     replaced[package.styles] = styles.xml
-            splicer = Splicer(element_prefix(xml))
+            splicer = Splicer(found.prefix if found else element_prefix(xml))
+            if found:
+                splicer.body_styles = found.styles
             edit = SheetEdit(
                 cells=edits, new_columns=new_columns, filter_to=filter_to, heights=self._heights(sheet, edits),
                 tail=self._result_links(state, xml, splicer, edits, replaced, added),
                 time_styles=self._time_styles(state, xml, splicer, edits, replaced), date1904=package.date1904,
                 link_styles=self._link_styles(state, xml, splicer, edits, replaced),
             )
-            replaced[state.entry.part] = splicer.edit_pieces(xml, edit)
+            if found:
+                body = stream.body(package, state.entry.part, found.lo, found.hi)
+                replaced[state.entry.part] = splicer.edit_stream(xml, body, edit)
+            else:
+                replaced[state.entry.part] = splicer.edit_pieces(xml, edit)
             overwritten = {(r, c) for r, c in sheet.formula_cells if c in edits.get(r, ())}
             if overwritten:
                 self._drop_from_calc_chain(state, overwritten, replaced)
@@ -678,15 +688,28 @@ class XlsxTable(Table):
             replaced[part] = edit.rels
         return edit.tail
 
+    @staticmethod
+    def _columns_named(state: _State, edits: dict[int, dict[int, str]], name: str) -> set[int]:
+        header = {i + 1: cell_text(v) for i, v in enumerate(state.sheet.rows.get(1, []))}
+        header.update(edits.get(1, {}))
+        return {c for c, text in header.items() if text and getattr(L.column_for(text), "name", "") == name}
+
+    def _time_columns(self, state: _State, edits: dict[int, dict[int, str]]) -> set[int]:
+        """The last_synced column(s) about to receive a UTC time."""
+        columns = self._columns_named(state, edits, C.LAST_SYNCED)
+        return {c for c in columns if any(utc_serial(row.get(c, "")) for n, row in edits.items() if n > 1)}
+
+    def _link_columns(self, state: _State, edits: dict[int, dict[int, str]]) -> set[int]:
+        """The result-URL column(s) about to receive a linked cell."""
+        columns = self._columns_named(state, edits, C.RESULT_URLS)
+        return {c for c in columns if any(first_url(row.get(c, "")) for n, row in edits.items() if n > 1)}
+
     def _time_styles(
         self, state: _State, xml: bytes, splicer: Splicer, edits: dict[int, dict[int, str]], replaced: dict[str, save.Content]
     ) -> dict[int, dict[bytes | None, bytes]]:
         """The last_synced column(s) about to receive a UTC time -> the styles their cells take."""
         package = state.package
-        header = {i + 1: cell_text(v) for i, v in enumerate(state.sheet.rows.get(1, []))}
-        header.update(edits.get(1, {}))
-        columns = {c for c, text in header.items() if text and getattr(L.column_for(text), "name", "") == C.LAST_SYNCED}
-        columns = {c for c in columns if any(utc_serial(row.get(c, "")) for n, row in edits.items() if n > 1)}
+        columns = self._time_columns(state, edits)
         if not columns or not package.styles or not package.has(package.styles):
             return {}
         existing = replaced.get(package.styles)
@@ -701,10 +724,7 @@ class XlsxTable(Table):
     ) -> dict[int, dict[bytes | None, bytes]]:
         """The result-URL column(s) about to receive a linked cell -> the styles their cells take."""
         package = state.package
-        header = {i + 1: cell_text(v) for i, v in enumerate(state.sheet.rows.get(1, []))}
-        header.update(edits.get(1, {}))
-        columns = {c for c, text in header.items() if text and getattr(L.column_for(text), "name", "") == C.RESULT_URLS}
-        columns = {c for c in columns if any(first_url(row.get(c, "")) for n, row in edits.items() if n > 1)}
+        columns = self._link_columns(state, edits)
         if not columns or not package.styles or not package.has(package.styles):
             return {}
         existing = replaced.get(package.styles)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
@@ -87,6 +87,9 @@ class Splicer:
         self.column_styles: dict[int, bytes] = {}
         self.time_styles: Mapping[int, Mapping[bytes | None, bytes]] = {}
         self.link_styles: Mapping[int, Mapping[bytes | None, bytes]] = {}
+        #: Column -> the styles of its cells among rows that are not in the xml at hand (a
+        #: streamed part's skeleton): `stream.scan` found them.
+        self.body_styles: Mapping[int, Iterable[bytes | None]] = {}
         self.date1904 = False
         self._openers: dict[int, bytes] = {}
         self._row_at = 0
@@ -234,27 +237,144 @@ class Splicer:
         turn comes, so a large sheet is never held twice in memory.
         """
         opened, lo, hi, tail_at = self._bounds(xml)
-        head = xml[: opened.start()]
-        self.column_styles = column_styles(head, self.cols, self.col)
-        self.time_styles, self.date1904 = edit.time_styles, edit.date1904
-        self.link_styles = edit.link_styles
-        tail = xml[tail_at:] if edit.tail is None else edit.tail
+        head, tail = self._around(xml, opened, tail_at, edit)
         pending = sorted(edit.cells)
-        p = self.prefix
         found = self._find_rows(xml, lo, hi, pending)
-        head = self._dimension(head, edit)
-        if edit.new_columns:
-            head = self._widths(head, edit.new_columns)
-        if edit.filter_to:
-            tail = self._filter(tail, edit.filter_to)
         yield head
-        yield b"<" + p + b"sheetData>"
+        yield b"<" + self.prefix + b"sheetData>"
         if found is None:
             yield self._edit_rows(xml[lo:hi], pending, edit.cells, edit.heights)
         else:
             yield from self._edited_rows(xml, hi, found, edit.cells, edit.heights)
         yield self.sheet_data_end
         yield tail
+
+    def edit_stream(self, skeleton: bytes, body: Iterable[bytes], edit: SheetEdit) -> Iterator[bytes | memoryview]:
+        """`edit_pieces` for a part given as its `skeleton` (the part without the rows inside
+        <sheetData>, see `stream.scan`) and its `body` (those rows, in chunks of any size).
+
+        The rows are cut into runs of whole rows as they arrive and each run is edited as
+        `edit_pieces` edits the whole body, so the output is the same byte for byte while only
+        about one chunk of the part is held at a time.
+        """
+        opened, lo, hi, tail_at = self._bounds(skeleton)
+        if hi != lo:
+            raise ValueError("the skeleton still holds rows")
+        head, tail = self._around(skeleton, opened, tail_at, edit)
+        yield head
+        yield b"<" + self.prefix + b"sheetData>"
+        yield from self._stream_rows(body, sorted(edit.cells), edit.cells, edit.heights)
+        yield self.sheet_data_end
+        yield tail
+
+    def _around(self, xml: bytes, opened: re.Match[bytes], tail_at: int, edit: SheetEdit) -> tuple[bytes, bytes]:
+        """The new part's head (before <sheetData>) and tail (after it); sets what new cells need."""
+        head = xml[: opened.start()]
+        self.column_styles = column_styles(head, self.cols, self.col)
+        self.time_styles, self.date1904 = edit.time_styles, edit.date1904
+        self.link_styles = edit.link_styles
+        tail = xml[tail_at:] if edit.tail is None else edit.tail
+        head = self._dimension(head, edit)
+        if edit.new_columns:
+            head = self._widths(head, edit.new_columns)
+        if edit.filter_to:
+            tail = self._filter(tail, edit.filter_to)
+        return head, tail
+
+    def _stream_rows(
+        self, body: Iterable[bytes], pending: list[int], cells: Mapping[int, Mapping[int, str]], heights: Mapping[int, float]
+    ) -> Iterator[bytes | memoryview]:
+        """The edited rows of a body that arrives in chunks, cut after each run's last </row>.
+
+        A run whose rows all carry their numbers takes the fast path (`_find_rows`); any other
+        run is scanned row by row, counting from the row before it, as `_edit_rows` would.
+        Either way a row comes out as `edit_row` makes it, so the cut points change nothing.
+        """
+        close = b"</" + self.prefix + b"row>"
+        carry = b""
+        i = 0
+        number = 0  # the last row number seen, for a row that does not say its own
+        for chunk in body:
+            if i >= len(pending):
+                if carry:
+                    yield carry
+                    carry = b""
+                yield chunk  # every edit is done: the rest is copied as it comes
+                continue
+            buffer = carry + chunk if carry else bytes(chunk)
+            cut = buffer.rfind(close)
+            if cut < 0:
+                carry = buffer
+                continue
+            cut += len(close)
+            run, carry = buffer[:cut], buffer[cut:]
+            pieces, i, number = self._edit_run(run, pending, i, number, cells, heights, final=False)
+            yield from pieces
+        if i < len(pending) or carry:
+            pieces, i, number = self._edit_run(carry, pending, i, number, cells, heights, final=True)
+            yield from pieces
+
+    def _edit_run(
+        self, run: bytes, pending: list[int], i: int, number: int, cells: Mapping[int, Mapping[int, str]],
+        heights: Mapping[int, float], *, final: bool,
+    ) -> tuple[list[bytes | memoryview], int, int]:
+        """One run of whole rows edited: (pieces, how many of `pending` are done, last row number).
+
+        Rows of `pending` past the run's last row wait for a later run; with `final` (the last
+        run) they are appended after it.
+        """
+        if i >= len(pending):
+            return [run], i, number
+        p = self.prefix
+        opener = b"<" + p + b'row r="'
+        self.cells_named = False  # a previous run's answer says nothing about this one
+        if run.count(opener) == run.count(b"<" + p + b"row ") + run.count(b"<" + p + b"row>"):
+            last = run.rfind(opener)
+            last_number = number
+            if last >= 0:
+                end = run.find(b'"', last + len(opener))
+                last_number = int(run[last + len(opener) : end])
+            j = i
+            while j < len(pending) and (final or pending[j] <= last_number):
+                j += 1
+            found = self._find_rows(run, 0, len(run), pending[i:j])
+            if found is not None:
+                return list(self._edited_rows(run, len(run), found, cells, heights)), j, last_number
+        out, i, number = self._scan_run(run, pending, i, number, cells, heights, final=final)
+        return [out], i, number
+
+    def _scan_run(
+        self, run: bytes, pending: list[int], i: int, number: int, cells: Mapping[int, Mapping[int, str]],
+        heights: Mapping[int, float], *, final: bool,
+    ) -> tuple[bytes, int, int]:
+        """`_edit_rows` over one run, numbering from `number`; rows past the run wait unless `final`."""
+        pieces: list[bytes] = []
+        pos = 0
+        for m in self.row.finditer(run):
+            if i >= len(pending):
+                break
+            attrs = m.group(1)
+            r = _ROW_R.search(attrs)
+            number = int(r.group(1)) if r else number + 1
+            if number < pending[i]:
+                continue
+            pieces.append(run[pos : m.start()])
+            while i < len(pending) and pending[i] < number:
+                n = pending[i]
+                pieces.append(self.edit_row(f' r="{n}"'.encode(), None, n, cells[n], heights.get(n, 0.0)))
+                i += 1
+            if i < len(pending) and pending[i] == number:
+                pieces.append(self.edit_row(attrs, m.group(2), number, cells[number], heights.get(number, 0.0)))
+                i += 1
+            else:
+                pieces.append(m.group(0))
+            pos = m.end()
+        pieces.append(run[pos:])
+        if final:
+            for n in pending[i:]:
+                pieces.append(self.edit_row(f' r="{n}"'.encode(), None, n, cells[n], heights.get(n, 0.0)))
+            i = len(pending)
+        return b"".join(pieces), i, number
 
     def _bounds(self, xml: bytes) -> tuple[re.Match[bytes], int, int, int]:
         """<sheetData>'s opening tag, where its rows start and end, and where the part goes on."""
@@ -276,11 +396,10 @@ class Splicer:
         """The styles the cells of column `col` have now, and the one its <col> gives."""
         opened = self._bounds(xml)[0]
         found: set[bytes | None] = {column_styles(xml[: opened.start()], self.cols, self.col).get(col)}
-        letters = re.escape(column_letters(col).encode())
-        cell = re.compile(rb"<" + re.escape(self.prefix) + rb'c r="' + letters + rb'[0-9]+"([^>]*)')
-        for m in cell.finditer(xml, opened.end()):
-            s = _S.search(m.group(1))
-            found.add(s.group(1) if s else None)
+        # Added in the order the cells came, as the scan below would have added them.
+        found.update(self.body_styles.get(col, ()))
+        for m in cell_in_column(self.prefix, col).finditer(xml, opened.end()):
+            found.add(style_of(m.group(1)))
         return found
 
     def _find_rows(self, xml: bytes, lo: int, hi: int, pending: list[int]) -> list[tuple[int, ...]] | None:
@@ -429,6 +548,18 @@ class Splicer:
             return tail
         tag = _grow_ref_attr(m.group(0), last_col)
         return tail[: m.start()] + tag + tail[m.end() :]
+
+
+def cell_in_column(prefix: bytes, col: int) -> re.Pattern[bytes]:
+    """The opening tag of a cell of column `col` that names itself; group 1: its attributes."""
+    letters = re.escape(column_letters(col).encode())
+    return re.compile(rb"<" + re.escape(prefix) + rb'c r="' + letters + rb'[0-9]+"([^>]*)')
+
+
+def style_of(attrs: bytes) -> bytes | None:
+    """The s="..." of a cell's attributes (None: it has none)."""
+    s = _S.search(attrs)
+    return s.group(1) if s else None
 
 
 def taller(attrs: bytes, height: float) -> bytes:
