@@ -337,7 +337,7 @@ class Splicer:
             j = i
             while j < len(pending) and (final or pending[j] <= last_number):
                 j += 1
-            found = self._find_rows(run, 0, len(run), pending[i:j])
+            found = self._find_rows(run, 0, len(run), pending[i:j], numbered=True)
             if found is not None:
                 return list(self._edited_rows(run, len(run), found, cells, heights)), j, last_number
         out, i, number = self._scan_run(run, pending, i, number, cells, heights, final=final)
@@ -402,13 +402,16 @@ class Splicer:
             found.add(style_of(m.group(1)))
         return found
 
-    def _find_rows(self, xml: bytes, lo: int, hi: int, pending: list[int]) -> list[tuple[int, ...]] | None:
+    def _find_rows(
+        self, xml: bytes, lo: int, hi: int, pending: list[int], *, numbered: bool = False
+    ) -> list[tuple[int, ...]] | None:
         """Where each edited row is in xml[lo:hi], found by its own number (r="5" first, as
         Excel writes it): (number, start, end of open tag, end) per row, (number,) for a row
-        to append; None when some row needs the full scan."""
+        to append; None when some row needs the full scan. `numbered`: the caller has already
+        found that every row says its number."""
         p = self.prefix
         opener = b"<" + p + b'row r="'
-        if xml.count(opener, lo, hi) != xml.count(b"<" + p + b"row ", lo, hi) + xml.count(b"<" + p + b"row>", lo, hi):
+        if not numbered and xml.count(opener, lo, hi) != xml.count(b"<" + p + b"row ", lo, hi) + xml.count(b"<" + p + b"row>", lo, hi):
             return None
         close = b"</" + p + b"row>"
         cell = b"<" + p + b'c r="'
