@@ -742,9 +742,12 @@ class XlsxTable(Table):
         header = {i + 1: cell_text(v) for i, v in enumerate(sheet.rows.get(1, []))}
         header.update(edits.get(1, {}))
         layouts = {col: L.column_for(text) for col, text in header.items() if text}
+        # A cell needs a second line only when it holds a line break or is wider than its
+        # column: most rows are ruled out by that alone.
+        fits = {c: max(1, lay.width - 1) for c, lay in layouts.items() if lay is not None and lay.wrap}
         out = {}
         for row, cells in edits.items():
-            if row == 1:
+            if row == 1 or not any(c in fits and ("\n" in t or len(t) > fits[c]) for c, t in cells.items()):
                 continue
             wrapped = [(layouts[c], t) for c, t in cells.items() if t and layouts.get(c) is not None]
             points = L.row_points([(lay, t) for lay, t in wrapped if lay is not None])
