@@ -61,7 +61,7 @@ COLUMNS: tuple[ColumnLayout, ...] = (
         owned=True,
     ),
     ColumnLayout(C.PROGRESS, 22, False, "Sites published so far, e.g. 2/3 published." + _OWNED_NOTE, owned=True),
-    ColumnLayout(C.RESULT_URLS, 52, True, "The published pages, one per line; click to open." + _OWNED_NOTE, owned=True),
+    ColumnLayout(C.RESULT_URLS, 52, True, "The published pages, one per line; each is a link in the Placements tab." + _OWNED_NOTE, owned=True),
     ColumnLayout(C.LAST_SYNCED, 21, False, "When sheetsync last changed the row (UTC)." + _OWNED_NOTE, owned=True),
     ColumnLayout(C.NOTES, 60, True, "What is wrong with the row and what to do; cleared once fixed." + _OWNED_NOTE, owned=True),
     # Wrapped: "2 live, 1 nofollow, 1 lost since 2026-12-04" is longer than any width that suits the rest.

@@ -20,25 +20,39 @@ from .times import plain_xml
 LINK_RGB = "FF0563C1"
 
 
-def _link_font(font: etree._Element | None, ns: str) -> str | None:
-    """`font` (XML without prefixes) underlined in the hyperlink colour; None if unreadable."""
+def _is_link_font(font: etree._Element | None) -> bool:
     if font is None:
+        return False
+    kids = {etree.QName(c).localname: c for c in font if isinstance(c.tag, str)}
+    return "u" in kids and kids.get("color") is not None and kids["color"].get("rgb") == LINK_RGB
+
+
+def _font_variant(font: etree._Element | None, ns: str, linked: bool) -> str | None:
+    """`font` (XML without prefixes) underlined in the hyperlink colour, or with neither."""
+    if font is None:
+        if not linked:
+            return None
         return f'<font><u/><sz val="11"/><color rgb="{LINK_RGB}"/><name val="Calibri"/><family val="2"/></font>'
     font = deepcopy(font)
     for child in list(font):
         if isinstance(child.tag, str) and etree.QName(child).localname in ("u", "color"):
             font.remove(child)
-    # CT_Font is a choice of its children in any order: appending keeps it valid.
-    etree.SubElement(font, f"{{{ns}}}u")
-    etree.SubElement(font, f"{{{ns}}}color", rgb=LINK_RGB)
+    if linked:
+        # CT_Font is a choice of its children in any order: appending keeps it valid.
+        etree.SubElement(font, f"{{{ns}}}u")
+        etree.SubElement(font, f"{{{ns}}}color", rgb=LINK_RGB)
     font.text = None
     for child in font:
         child.tail = None
     return plain_xml(font, ns)
 
 
-def link_styles(styles: Styles, used: Iterable[bytes | None]) -> dict[bytes | None, bytes]:
-    """Style index -> the same style looking like a link (None: a cell without a style)."""
+def link_styles(styles: Styles, used: Iterable[bytes | None], *, linked: bool = True) -> dict[bytes | None, bytes]:
+    """Style index -> the same style looking like a link (None: a cell without a style).
+
+    With `linked=False`, the other way: a style sheetsync made look like a link loses that
+    look (a cell whose link went away), and every other style stays as it is.
+    """
     root = parse(styles.xml)
     fonts_el, xfs_el = root.find(f"{{{styles.ns}}}fonts"), root.find(f"{{{styles.ns}}}cellXfs")
     fonts = [f for f in fonts_el if isinstance(f.tag, str)] if fonts_el is not None else []
@@ -48,7 +62,12 @@ def link_styles(styles: Styles, used: Iterable[bytes | None]) -> dict[bytes | No
         index = int(s) if s is not None else 0
         xf = xfs[index] if index < len(xfs) else None
         font_id = int(xf.get("fontId", "0") or 0) if xf is not None else 0
-        font = _link_font(fonts[font_id] if font_id < len(fonts) else None, styles.ns)
+        old_font = fonts[font_id] if font_id < len(fonts) else None
+        if not linked and (s is None or not _is_link_font(old_font)):
+            if s is not None:
+                out[s] = s
+            continue
+        font = _font_variant(old_font, styles.ns, linked)
         if xf is None:
             variant_text = None
         else:

@@ -1,4 +1,4 @@
-"""Cell hyperlinks in the articles worksheet: one per result-URL cell, beside the person's own.
+"""Cell hyperlinks in the articles worksheet: one per result-URL cell of one URL, beside the person's own.
 
 An .xlsx cell holds one link: a `<hyperlink ref="J5" r:id="rId7"/>` in the worksheet and an
 external relationship with that id in the worksheet's rels part. sheetsync's links are the
@@ -32,16 +32,18 @@ _RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _ATTR = re.compile(rb'\s([\w.:-]+)="([^"]*)"')
 
 
-def first_url(text: str) -> str:
-    """The first web address of a result-URL cell (one per line); "" when it holds none.
+def link_target(text: str) -> str:
+    """The address a result-URL cell links to: its URL when it holds exactly one, else "".
 
-    An address longer than Excel keeps gets no link (the cell still shows it).
+    A cell of several URLs (one per line) gets no link: an .xlsx cell holds one, and
+    LibreOffice shows a linked cell as a single line, gluing the URLs into one that leads
+    nowhere. Those pages are each a link in the Placements tab. An address longer than Excel
+    keeps gets no link either (the cell still shows it).
     """
-    for line in text.splitlines():
-        line = line.strip()
-        if _LINKABLE.match(line):
-            return line if len(line) <= MAX_URL else ""
-    return ""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) != 1 or not _LINKABLE.match(lines[0]):
+        return ""
+    return lines[0] if len(lines[0]) <= MAX_URL else ""
 
 
 @dataclass(frozen=True)

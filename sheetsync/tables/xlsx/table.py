@@ -23,7 +23,7 @@ from ...errors import SheetBusyError, TableError
 from .. import layout as L
 from ..base import CellValue, CellWrite, Columns, Grid, SetUpResult, Tab, Table, cell_text, header_key, number_columns
 from . import save, stream
-from .links import first_url, reconcile
+from .links import link_target, reconcile
 from .link_style import link_style_id, link_styles
 from .times import utc_styles
 from .package import (
@@ -200,11 +200,12 @@ class XlsxTable(Table):
             splicer = Splicer(found.prefix if found else element_prefix(xml))
             if found:
                 splicer.body_styles = found.styles
+            tail = self._result_links(state, xml, splicer, edits, replaced, added)
+            times = self._time_styles(state, xml, splicer, edits, replaced)
             edit = SheetEdit(
                 cells=edits, new_columns=new_columns, filter_to=filter_to, heights=self._heights(sheet, edits),
-                tail=self._result_links(state, xml, splicer, edits, replaced, added),
-                time_styles=self._time_styles(state, xml, splicer, edits, replaced), date1904=package.date1904,
-                link_styles=self._link_styles(state, xml, splicer, edits, replaced),
+                tail=tail, time_styles=times, date1904=package.date1904,
+                **self._link_styles(state, xml, splicer, edits, replaced),
             )
             if found:
                 body = stream.body(package, state.entry.part, found.lo, found.hi)
@@ -661,12 +662,12 @@ class XlsxTable(Table):
         for number, values in sheet.rows.items():
             for c in columns:
                 if number > 1 and c <= len(values) and isinstance(values[c - 1], str):
-                    url = first_url(values[c - 1])
+                    url = link_target(values[c - 1])
                     if url:
                         wanted[(number, c)] = url
         for number, row in edits.items():
             for c in columns & row.keys():
-                url = first_url(row[c]) if number > 1 else ""
+                url = link_target(row[c]) if number > 1 else ""
                 if url:
                     wanted[(number, c)] = url
                 else:
@@ -700,9 +701,9 @@ class XlsxTable(Table):
         return {c for c in columns if any(utc_serial(row.get(c, "")) for n, row in edits.items() if n > 1)}
 
     def _link_columns(self, state: _State, edits: dict[int, dict[int, str]]) -> set[int]:
-        """The result-URL column(s) about to receive a linked cell."""
+        """The result-URL column(s) written now: their cells gain or lose the look of a link."""
         columns = self._columns_named(state, edits, C.RESULT_URLS)
-        return {c for c in columns if any(first_url(row.get(c, "")) for n, row in edits.items() if n > 1)}
+        return {c for c in columns if any(c in row for n, row in edits.items() if n > 1)}
 
     def _time_styles(
         self, state: _State, xml: bytes, splicer: Splicer, edits: dict[int, dict[int, str]], replaced: dict[str, save.Content]
@@ -721,15 +722,22 @@ class XlsxTable(Table):
 
     def _link_styles(
         self, state: _State, xml: bytes, splicer: Splicer, edits: dict[int, dict[int, str]], replaced: dict[str, save.Content]
-    ) -> dict[int, dict[bytes | None, bytes]]:
-        """The result-URL column(s) about to receive a linked cell -> the styles their cells take."""
+    ) -> dict[str, dict[int, dict[bytes | None, bytes]]]:
+        """`SheetEdit.link_styles` and `unlinked_styles` for the result-URL columns written now."""
         package = state.package
         columns = self._link_columns(state, edits)
         if not columns or not package.styles or not package.has(package.styles):
             return {}
         existing = replaced.get(package.styles)
         styles = Styles(existing if isinstance(existing, bytes) else package.read(package.styles))
-        out = {c: link_styles(styles, splicer.styles_in_column(xml, c)) for c in sorted(columns)}
+        out: dict[str, dict[int, dict[bytes | None, bytes]]] = {"link_styles": {}, "unlinked_styles": {}}
+        for c in sorted(columns):
+            written = [row[c] for n, row in edits.items() if n > 1 and c in row]
+            used = splicer.styles_in_column(xml, c)
+            if any(link_target(text) for text in written):
+                out["link_styles"][c] = link_styles(styles, used)
+            if any(not link_target(text) for text in written):
+                out["unlinked_styles"][c] = link_styles(styles, used, linked=False)
         if styles.changed:
             replaced[package.styles] = styles.xml
         return out

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
 from ..base import as_number, strip_control
-from .links import first_url
+from .links import link_target
 from .package import merge_cols
 from .reader import column_index, column_letters, parse_range, range_ref
 
@@ -63,8 +63,10 @@ class SheetEdit:
     #: Column -> {style the cell had (or its column gives; None: none) -> style}: in these
     #: columns a UTC minute ("2026-12-01T09:05Z") becomes a date-time cell of that style.
     time_styles: Mapping[int, Mapping[bytes | None, bytes]] = field(default_factory=dict)
-    #: Column -> {style -> style}: in these columns a cell that gets a link looks like one.
+    #: Column -> {style -> style}: in these columns a cell that gets a link looks like one,
+    #: and (`unlinked_styles`) a cell that has none no longer does.
     link_styles: Mapping[int, Mapping[bytes | None, bytes]] = field(default_factory=dict)
+    unlinked_styles: Mapping[int, Mapping[bytes | None, bytes]] = field(default_factory=dict)
     date1904: bool = False
 
 
@@ -90,6 +92,7 @@ class Splicer:
         #: Column -> the styles of its cells among rows that are not in the xml at hand (a
         #: streamed part's skeleton): `stream.scan` found them.
         self.body_styles: Mapping[int, Iterable[bytes | None]] = {}
+        self.unlinked_styles: Mapping[int, Mapping[bytes | None, bytes]] = {}
         self.date1904 = False
         self._openers: dict[int, bytes] = {}
         self._row_at = 0
@@ -116,9 +119,12 @@ class Splicer:
                 p = self.prefix
                 s = styles.get(style) or styles[None]
                 return b"<" + p + b'c r="' + ref + b'" s="' + s + b'"><' + p + b"v>" + serial.encode() + b"</" + p + b"v></" + p + b"c>"
-        if row > 1 and col in self.link_styles and first_url(text):
-            styles = self.link_styles[col]
-            style = styles.get(style) or styles[None]
+        if row > 1 and (col in self.link_styles or col in self.unlinked_styles):
+            if link_target(text):
+                styles = self.link_styles[col]
+                style = styles.get(style) or styles[None]
+            elif style is not None:
+                style = self.unlinked_styles[col].get(style, style)
         s = b' s="' + style + b'"' if style else b""
         if text == "":
             return b"<" + self.prefix + b'c r="' + ref + b'"' + s + b"/>" if style else b""
@@ -272,7 +278,7 @@ class Splicer:
         head = xml[: opened.start()]
         self.column_styles = column_styles(head, self.cols, self.col)
         self.time_styles, self.date1904 = edit.time_styles, edit.date1904
-        self.link_styles = edit.link_styles
+        self.link_styles, self.unlinked_styles = edit.link_styles, edit.unlinked_styles
         tail = xml[tail_at:] if edit.tail is None else edit.tail
         head = self._dimension(head, edit)
         if edit.new_columns:
