@@ -168,17 +168,23 @@ def status_rules(sheet_id: int, col: int, rules: Sequence[L.StatusRule] = L.STAT
     return out
 
 
+def _runs(columns: Sequence[int]) -> list[list[int]]:
+    """The columns (0-based) in contiguous runs, left to right."""
+    runs: list[list[int]] = []
+    for c in sorted(columns):
+        if runs and runs[-1][-1] + 1 == c:
+            runs[-1].append(c)
+        else:
+            runs.append([c])
+    return runs
+
+
 def protection_requests(sheet_id: int, rows: int, owned: Sequence[int], state: TabState | None) -> list[dict[str, Any]]:
     """Warning-only protected ranges over sheetsync's columns (0-based), one per contiguous run."""
     if state is not None and any(str(p.get("description", "")).startswith("sheetsync") for p in state.protected):
         return []
     out = []
-    runs: list[list[int]] = []
-    for c in sorted(owned):
-        if runs and runs[-1][-1] + 1 == c:
-            runs[-1].append(c)
-        else:
-            runs.append([c])
+    runs = _runs(owned)
     for run in runs:
         whole = {"sheetId": sheet_id, "startColumnIndex": run[0], "endColumnIndex": run[-1] + 1}  # every row, ever
         out.append({"addProtectedRange": {"protectedRange": {
@@ -245,12 +251,7 @@ def grow_protection(sheet_id: int, protected: Sequence[dict[str, Any]], owned: S
     if not mine or not owned:
         return []
     out: list[dict[str, Any]] = []
-    runs: list[list[int]] = []
-    for c in sorted(owned):
-        if runs and runs[-1][-1] + 1 == c:
-            runs[-1].append(c)
-        else:
-            runs.append([c])
+    runs = _runs(owned)
     for run in runs:
         touching = next((p for p in mine if p.get("range", {}).get("endColumnIndex") == run[0]), None)
         if touching is None:
