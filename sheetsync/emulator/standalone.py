@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,12 +107,31 @@ def serve_until_stopped(
         raise ConfigError(
             f"Cannot listen on {options.host}:{options.port} ({exc.strerror}); check --host and --port."
         ) from None
-    with handle:
+    with handle, _interruptible():
         ready(handle, emulator, existed)
         waiter = stop or threading.Event()
         # wait() in slices so Ctrl-C reaches the main thread promptly on every platform.
         while not waiter.wait(0.5):
             pass
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C and SIGTERM stop the server, also where the emulator was started with SIGINT
+    ignored (a background job of a script), which would otherwise leave it deaf to both."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    before = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
 
 
 def _saved_account(options: StandaloneOptions) -> bool:

@@ -17,12 +17,14 @@ from click.testing import CliRunner
 from sheetsync.cli import cli
 
 
-def _start(db: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
+def _start(db: Path, *extra: str, ignore_sigint: bool = False) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "sheetsync", "emulator", "--port", "0", "--db", str(db),
          "--token", "local-demo", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # As a shell script's background job starts it: SIGINT ignored.
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None,
     )
     assert proc.stdout is not None
     first = proc.stdout.readline()
@@ -34,11 +36,15 @@ def _start(db: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
     return proc, first.split()[-1]
 
 
-def _stop(proc: subprocess.Popen[str]) -> str:
-    proc.send_signal(signal.SIGINT)
+def _stop(proc: subprocess.Popen[str], sig: int = signal.SIGINT) -> str:
+    proc.send_signal(sig)
     assert proc.stdout is not None
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError(f"the emulator did not stop on signal {sig}") from None
     rest = proc.stdout.read()
-    proc.wait(timeout=10)
     assert proc.returncode == 0
     return proc.banner + rest  # type: ignore[attr-defined]
 
@@ -156,3 +162,11 @@ def test_the_banner_says_the_calendar_is_not_sped_up(tmp_path: Path) -> None:
     banner = _stop(proc)
     today = dt.datetime.now(dt.timezone.utc).date()
     assert f"speed: 3600x for placements; schedule dates are checked against today's date, {today:%Y-%m-%d}" in banner
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_stops_on_ctrl_c_or_sigterm_even_when_started_with_sigint_ignored(tmp_path: Path, sig: int) -> None:
+    proc, base = _start(tmp_path / "emu.sqlite", ignore_sigint=True)
+    assert _get(f"{base}/health-check")
+    out = _stop(proc, sig)
+    assert proc.returncode == 0 and "Emulator stopped." in out

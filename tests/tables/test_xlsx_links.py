@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -265,3 +267,37 @@ def test_a_cell_that_loses_its_link_loses_the_look_of_one(tmp_path):
     ws = openpyxl.load_workbook(path)["Articles"]
     assert links(path) == {} and ws["C2"].font.u is None and ws["C2"].font.color is None
     assert ws["C2"].alignment.wrap_text  # the rest of its look stays
+
+
+_SAME_STYLES = """
+import sys
+from pathlib import Path
+import openpyxl
+from openpyxl.styles import Font, PatternFill
+from sheetsync.tables.base import RowWrite, WriteBack
+from sheetsync.tables.xlsx import XlsxTable
+path = Path(sys.argv[1])
+wb = openpyxl.Workbook()
+ws = wb.active
+ws.title = "Articles"
+ws.append(["title", "row_key", "result_urls", "last_synced"])
+for i in range(2, 8):  # six cells of different looks in each column
+    ws.append([f"Title number {i} here", f"k{i}", "", ""])
+    ws.cell(i, 3).fill = PatternFill("solid", fgColor=f"FF{i}{i}0000")
+    ws.cell(i, 4).font = Font(sz=8 + i)
+wb.save(path)
+table = XlsxTable(path)
+table.read()
+table.write(WriteBack("row_key", "title", tuple(
+    RowWrite(f"k{i}", {"result_urls": f"https://a.example/{i}", "last_synced": "2026-12-01T09:05Z"}, 0) for i in range(2, 8))))
+"""
+
+
+def test_the_same_write_appends_the_same_styles_whatever_the_hash_seed(tmp_path):
+    styles = []
+    for seed in ("1", "2", "3"):
+        path = tmp_path / f"seed{seed}.xlsx"
+        subprocess.run([sys.executable, "-c", _SAME_STYLES, str(path)], check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}, cwd=Path(__file__).parents[2])
+        styles.append(parts(path)["xl/styles.xml"])
+    assert styles[0] == styles[1] == styles[2]

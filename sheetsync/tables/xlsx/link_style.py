@@ -14,7 +14,7 @@ from lxml import etree
 
 from .layout import Styles
 from .package import parse
-from .times import plain_xml
+from .times import plain_xml, style_order
 
 #: The Office theme's hyperlink colour, as Excel's Hyperlink cell style shows it.
 LINK_RGB = "FF0563C1"
@@ -58,7 +58,7 @@ def link_styles(styles: Styles, used: Iterable[bytes | None], *, linked: bool = 
     fonts = [f for f in fonts_el if isinstance(f.tag, str)] if fonts_el is not None else []
     xfs = [x for x in xfs_el if isinstance(x.tag, str)] if xfs_el is not None else []
     out: dict[bytes | None, bytes] = {}
-    for s in {None, *used}:
+    for s in sorted({None, *used}, key=style_order):  # sorted: the same input appends the same styles
         index = int(s) if s is not None else 0
         xf = xfs[index] if index < len(xfs) else None
         font_id = int(xf.get("fontId", "0") or 0) if xf is not None else 0

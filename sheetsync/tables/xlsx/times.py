@@ -32,6 +32,11 @@ def plain_xml(elem: etree._Element, ns: str) -> str | None:
     return f"<{name}{attrs}>{''.join(inner)}</{name}>" if inner else f"<{name}{attrs}/>"
 
 
+def style_order(style: bytes | None) -> int:
+    """Sort key of a cell style index (None, no style, first)."""
+    return -1 if style is None else int(style)
+
+
 def utc_styles(styles: Styles, used: Iterable[bytes | None]) -> dict[bytes | None, bytes]:
     """Style index -> the index of the same style showing a UTC time (None: a cell without one)."""
     fmt = str(styles.number_format(UTC_FORMAT))
@@ -39,7 +44,7 @@ def utc_styles(styles: Styles, used: Iterable[bytes | None]) -> dict[bytes | Non
     out: dict[bytes | None, bytes] = {None: plain}
     found = parse(styles.xml).find(f"{{{styles.ns}}}cellXfs")
     xfs = [x for x in found if isinstance(x.tag, str)] if found is not None else []
-    for s in used:
+    for s in sorted(used, key=style_order):  # sorted: the same input appends the same styles
         if s is None or s in out:
             continue
         index = int(s)
