@@ -709,27 +709,23 @@ class XlsxTable(Table):
         self, state: _State, xml: bytes, splicer: Splicer, edits: dict[int, dict[int, str]], replaced: dict[str, save.Content]
     ) -> dict[int, dict[bytes | None, bytes]]:
         """The last_synced column(s) about to receive a UTC time -> the styles their cells take."""
-        package = state.package
         columns = self._time_columns(state, edits)
-        if not columns or not package.styles or not package.has(package.styles):
+        styles = self._styles_now(state, replaced) if columns else None
+        if styles is None:
             return {}
-        existing = replaced.get(package.styles)
-        styles = Styles(existing if isinstance(existing, bytes) else package.read(package.styles))
         out = {c: utc_styles(styles, splicer.styles_in_column(xml, c)) for c in sorted(columns)}
         if styles.changed:
-            replaced[package.styles] = styles.xml
+            replaced[state.package.styles] = styles.xml
         return out
 
     def _link_styles(
         self, state: _State, xml: bytes, splicer: Splicer, edits: dict[int, dict[int, str]], replaced: dict[str, save.Content]
     ) -> dict[str, dict[int, dict[bytes | None, bytes]]]:
         """`SheetEdit.link_styles` and `unlinked_styles` for the result-URL columns written now."""
-        package = state.package
         columns = self._link_columns(state, edits)
-        if not columns or not package.styles or not package.has(package.styles):
+        styles = self._styles_now(state, replaced) if columns else None
+        if styles is None:
             return {}
-        existing = replaced.get(package.styles)
-        styles = Styles(existing if isinstance(existing, bytes) else package.read(package.styles))
         out: dict[str, dict[int, dict[bytes | None, bytes]]] = {"link_styles": {}, "unlinked_styles": {}}
         for c in sorted(columns):
             written = [row[c] for n, row in edits.items() if n > 1 and c in row]
@@ -739,8 +735,17 @@ class XlsxTable(Table):
             if any(not link_target(text) for text in written):
                 out["unlinked_styles"][c] = link_styles(styles, used, linked=False)
         if styles.changed:
-            replaced[package.styles] = styles.xml
+            replaced[state.package.styles] = styles.xml
         return out
+
+    @staticmethod
+    def _styles_now(state: _State, replaced: dict[str, save.Content]) -> Styles | None:
+        """The styles part as this write has it so far; None when the workbook has none."""
+        package = state.package
+        if not package.styles or not package.has(package.styles):
+            return None
+        existing = replaced.get(package.styles)
+        return Styles(existing if isinstance(existing, bytes) else package.read(package.styles))
 
     # --- layout ------------------------------------------------------------------------------
 
