@@ -483,34 +483,7 @@ class Splicer:
         self, body: bytes, pending: list[int], cells: Mapping[int, Mapping[int, str]], heights: Mapping[int, float]
     ) -> bytes:
         """Every row scanned in order: for rows without numbers, or new rows between others."""
-        edit = SheetEdit(cells=cells, new_columns={}, heights=heights)
-        pieces: list[bytes] = []
-        i = 0
-        pos = 0
-        number = 0
-        for m in self.row.finditer(body):
-            if i >= len(pending):
-                break
-            attrs = m.group(1)
-            r = _ROW_R.search(attrs)
-            number = int(r.group(1)) if r else number + 1
-            if number < pending[i]:
-                continue
-            pieces.append(body[pos : m.start()])
-            while i < len(pending) and pending[i] < number:
-                n = pending[i]
-                pieces.append(self.edit_row(f' r="{n}"'.encode(), None, n, edit.cells[n], edit.heights.get(n, 0.0)))
-                i += 1
-            if i < len(pending) and pending[i] == number:
-                pieces.append(self.edit_row(attrs, m.group(2), number, edit.cells[number], edit.heights.get(number, 0.0)))
-                i += 1
-            else:
-                pieces.append(m.group(0))
-            pos = m.end()
-        pieces.append(body[pos:])
-        for number in pending[i:]:
-            pieces.append(self.edit_row(f' r="{number}"'.encode(), None, number, edit.cells[number], edit.heights.get(number, 0.0)))
-        return b"".join(pieces)
+        return self._scan_run(body, pending, 0, 0, cells, heights, final=True)[0]
 
     def _dimension(self, head: bytes, edit: SheetEdit) -> bytes:
         m = self.dimension.search(head)
