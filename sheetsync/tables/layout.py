@@ -207,7 +207,7 @@ def howto_lines() -> list[str]:
 
 
 #: Placements tab widths in characters (a column not named here: 14).
-PLACEMENT_WIDTHS = {"article_title": 36, "task_id": 16, "site_id": 8, "site_url": 34, "status": 12,
+PLACEMENT_WIDTHS = {"article_title": 58, "task_id": 16, "site_id": 8, "site_url": 34, "status": 12,
                     "result_url": 52, "scheduled": 21, "completed": 21, "checked_at": 21, "live_since": 21,
                     "lost_since": 21, "check_note": 40, "anchor_text": 24}
 

@@ -55,6 +55,12 @@ def test_demo_runs_the_whole_loop_and_prints_the_final_rows(tmp_path):
     # The committed sample is untouched; the copy carries the tool's columns.
     header = [c.value for c in load_workbook(output)["Articles"][1]]
     assert C.TASK_ID in header and C.ROW_KEY in header
+    # The Placements tab shows each article title in full (text wider than its column is cut).
+    placements = load_workbook(output)["Placements"]
+    col = [c.value for c in placements[1]].index("article_title") + 1
+    titles = [placements.cell(r, col).value for r in range(2, placements.max_row + 1)]
+    width = placements.column_dimensions[placements.cell(1, col).column_letter].width
+    assert titles and max(len(t) for t in titles) <= width, (width, titles)
 
 
 def test_demo_json_document(tmp_path):
