@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import SheetBusyError, TableError
-from .lock import machine_name
+from .lock import machine_name, process_alive
 from .own_tabs import LEASE_HEADER, LEASE_TAB, is_own, own_tab_message
 from .tables.base import Tab, Table
 
@@ -64,16 +64,6 @@ class Claim:
         )
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # someone else's process: it exists
-    return True
-
-
 class SheetLease:
     """This run's claim on one sheet. `acquire`, then `keep` before each submission, `release`."""
 
@@ -86,7 +76,7 @@ class SheetLease:
         machine: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
-        alive: Callable[[int], bool] = _alive,
+        alive: Callable[[int], bool] = process_alive,
         rng: random.Random | None = None,
     ):
         self.table = table

@@ -22,6 +22,17 @@ from .errors import SheetBusyError
 from .journal import state_error
 
 
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` exists on this machine (someone else's counts too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process: it exists
+    return True
+
 def machine_name() -> str:
     """This machine as the lease and the host lock name it."""
     return socket.gethostname() or "this machine"

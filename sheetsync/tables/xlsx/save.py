@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from ...errors import TableError
+from ...lock import process_alive
 from .package import Package
 
 #: A leftover temp file older than this belongs to no running save.
@@ -120,7 +121,7 @@ def clean_leftovers(path: Path) -> list[str]:
         except OSError:
             continue
         parts = leftover.name[len(ours) :].split("-") if leftover.name.startswith(ours) else []
-        dead_here = len(parts) == 3 and parts[0] == host and parts[1].isdigit() and not _running(int(parts[1]))
+        dead_here = len(parts) == 3 and parts[0] == host and parts[1].isdigit() and not process_alive(int(parts[1]))
         if not dead_here and age < STALE_SECONDS:
             continue
         try:
@@ -140,14 +141,6 @@ def glob_escape(text: str) -> str:
     return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in text)
 
 
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def write_atomically(
